@@ -1,0 +1,252 @@
+package org.tlbjava.config;
+
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.PropertyNamingStrategies;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.annotation.JsonNaming;
+import com.fasterxml.jackson.databind.exc.MismatchedInputException;
+import com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.tlbjava.TlbException;
+
+/**
+ * The run configuration. Defaults are the reference example's {@code config} dict, key for key
+ * (snake_case in JSON), plus the few knobs the reference hard-codes or leaves to Keras.
+ */
+@JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
+public final class TlbConfig {
+    static final ObjectMapper JSON =
+            new ObjectMapper()
+                    .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+                    .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    .enable(SerializationFeature.INDENT_OUTPUT);
+
+    // --- the reference's config ---
+    public boolean mixedPrecision = true;
+    public String dataset = "cifar10";
+    public int trainSlice = 40_000;
+    public int batchSize = 2048;
+    public int[] inputShape = {32, 32, 3};
+    public int imageSize = 48;
+    public int numClasses = 10;
+    public double learningRate = 1e-4;
+    public double weightDecay = 1e-4;
+    public int epochs = 30;
+    public int patchSize = 4;
+    public int embedDim = 64;
+    public int chunkSize = 8;
+    public int r = 2;
+    public int numLayers = 4;
+    public double ffnDrop = 0.2;
+    public double attnDrop = 0.2;
+    public int numHeads = 1;
+
+    // --- what the reference fixes in code or leaves to Keras ---
+    /** Size of each attention head; the reference passes {@code key_dim=embed_dim}. */
+    public int keyDim = 64;
+    /** Pixels added to the input side before the random crop ({@code input_shape[0] + 20}). */
+    public int resizeMargin = 20;
+    public long seed = 42;
+    /** Images per forward/backward pass inside one optimizer batch; 0 chooses automatically. */
+    public int microBatchSize = 0;
+    /** Fraction of an image folder held out for validation when it has no {@code val/}. */
+    public double valFraction = 0.2;
+
+    /** Reads a JSON config file; keys it does not mention keep their defaults. */
+    public static TlbConfig load(Path file) {
+        TlbConfig config = new TlbConfig();
+        try {
+            String text = Files.readString(file);
+            JsonNode node = JSON.readTree(text);
+            if (node == null || !node.isObject()) {
+                throw new TlbException("config file " + file + ": expected a JSON object");
+            }
+            Iterator<String> names = node.fieldNames();
+            while (names.hasNext()) {
+                String key = names.next();
+                config.apply(key, node.get(key), "config file " + file);
+            }
+        } catch (NoSuchFileException e) {
+            throw new TlbException("config file " + file + " does not exist");
+        } catch (JsonProcessingException e) {
+            throw new TlbException(
+                    "config file " + file + " is not valid JSON: " + e.getOriginalMessage());
+        } catch (IOException e) {
+            throw new TlbException("cannot read config file " + file + ": " + e.getMessage());
+        }
+        return config;
+    }
+
+    /** Applies one {@code key=value} override, as given to {@code --set}. */
+    public void set(String assignment) {
+        int eq = assignment.indexOf('=');
+        if (eq <= 0) {
+            throw new TlbException("--set expects key=value, got '" + assignment + "'");
+        }
+        String key = assignment.substring(0, eq).trim();
+        String raw = assignment.substring(eq + 1).trim();
+        JsonNode value;
+        try {
+            value = JSON.readTree(raw);
+        } catch (JsonProcessingException e) {
+            value = null;
+        }
+        if (value == null || value.isMissingNode()) {
+            value = TextNode.valueOf(raw); // a bare word such as a dataset name
+        }
+        apply(key, value, "--set " + assignment);
+    }
+
+    private void apply(String key, JsonNode value, String where) {
+        ObjectNode single = JSON.createObjectNode();
+        single.set(key, value);
+        try {
+            JSON.readerForUpdating(this).readValue(single);
+        } catch (UnrecognizedPropertyException e) {
+            throw new TlbException(
+                    where + ": unknown config key '" + key + "' (known keys: "
+                            + String.join(", ", keys()) + ")");
+        } catch (MismatchedInputException e) {
+            throw new TlbException(
+                    where + ": bad value " + value + " for '" + key + "': expected "
+                            + describe(e.getTargetType()));
+        } catch (IOException e) {
+            throw new TlbException(where + ": bad value for '" + key + "': " + e.getMessage());
+        }
+    }
+
+    private static String describe(Class<?> type) {
+        if (type == int.class || type == Integer.class || type == long.class) {
+            return "an integer";
+        }
+        if (type == double.class || type == Double.class) {
+            return "a number";
+        }
+        if (type == boolean.class || type == Boolean.class) {
+            return "true or false";
+        }
+        if (type == int[].class) {
+            return "a list of integers such as [32,32,3]";
+        }
+        return type == null ? "another type" : type.getSimpleName().toLowerCase();
+    }
+
+    /** All config keys, in file order. */
+    public static List<String> keys() {
+        List<String> keys = new ArrayList<>();
+        JSON.valueToTree(new TlbConfig()).fieldNames().forEachRemaining(keys::add);
+        return keys;
+    }
+
+    /** Checks every value; throws one message listing each problem. */
+    public TlbConfig validate() {
+        List<String> problems = new ArrayList<>();
+        positive(problems, "batch_size", batchSize);
+        positive(problems, "epochs", epochs);
+        positive(problems, "image_size", imageSize);
+        positive(problems, "patch_size", patchSize);
+        positive(problems, "embed_dim", embedDim);
+        positive(problems, "chunk_size", chunkSize);
+        positive(problems, "r", r);
+        positive(problems, "num_layers", numLayers);
+        positive(problems, "num_heads", numHeads);
+        positive(problems, "key_dim", keyDim);
+        positive(problems, "train_slice", trainSlice);
+        if (numClasses < 2) {
+            problems.add("num_classes must be at least 2, got " + numClasses);
+        }
+        if (microBatchSize < 0) {
+            problems.add("micro_batch_size must be 0 (automatic) or positive, got " + microBatchSize);
+        }
+        if (resizeMargin < 0) {
+            problems.add("resize_margin must not be negative, got " + resizeMargin);
+        }
+        if (inputShape == null || inputShape.length != 3 || inputShape[2] != 3
+                || inputShape[0] <= 0 || inputShape[1] <= 0) {
+            problems.add("input_shape must be [height, width, 3] with positive sizes");
+        }
+        if (imageSize > 0 && patchSize > 0 && imageSize % patchSize != 0) {
+            problems.add("image_size " + imageSize + " is not divisible by patch_size " + patchSize);
+        } else if (imageSize > 0 && patchSize > 0 && chunkSize > 0
+                && numPatches() % chunkSize != 0) {
+            problems.add("the patch count " + numPatches() + " ((image_size/patch_size)^2) is not"
+                    + " divisible by chunk_size " + chunkSize);
+        }
+        rate(problems, "ffn_drop", ffnDrop);
+        rate(problems, "attn_drop", attnDrop);
+        if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
+            problems.add("learning_rate must be a positive number, got " + learningRate);
+        }
+        if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
+            problems.add("weight_decay must be a non-negative number, got " + weightDecay);
+        }
+        if (!(valFraction > 0 && valFraction < 1)) {
+            problems.add("val_fraction must be in (0, 1), got " + valFraction);
+        }
+        if (!problems.isEmpty()) {
+            throw new TlbException("invalid config: " + String.join("; ", problems));
+        }
+        return this;
+    }
+
+    private static void positive(List<String> problems, String key, long value) {
+        if (value <= 0) {
+            problems.add(key + " must be positive, got " + value);
+        }
+    }
+
+    private static void rate(List<String> problems, String key, double value) {
+        if (!(value >= 0 && value < 1)) {
+            problems.add(key + " must be in [0, 1), got " + value);
+        }
+    }
+
+    @JsonIgnore
+    public int numPatches() {
+        int side = imageSize / patchSize;
+        return side * side;
+    }
+
+    @JsonIgnore
+    public int numChunks() {
+        return numPatches() / chunkSize;
+    }
+
+    /** Side of the resized image the random crop is taken from. */
+    @JsonIgnore
+    public int resizedSize() {
+        return inputShape[0] + resizeMargin;
+    }
+
+    public String toJson() {
+        try {
+            return JSON.writeValueAsString(this);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static TlbConfig fromJson(String json, String where) {
+        try {
+            return JSON.readValue(json, TlbConfig.class);
+        } catch (JsonProcessingException e) {
+            throw new TlbException(where + " is not a valid config: " + e.getOriginalMessage());
+        }
+    }
+
+    public TlbConfig copy() {
+        return fromJson(toJson(), "config");
+    }
+}

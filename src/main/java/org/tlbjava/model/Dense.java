@@ -1,0 +1,30 @@
+package org.tlbjava.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.core.Linear;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+
+/** y = x W + b over the last axis. W is stored (out, in) for the engine's fused linear op. */
+final class Dense extends Module {
+    private final Parameter weight;
+    private final Parameter bias;
+
+    /** A Keras Dense layer: Glorot limit from fans (in, out). */
+    Dense(int in, int out) {
+        this(in, out, KerasInit.glorotUniform(in, out));
+    }
+
+    /** A projection whose Keras kernel has another shape (and so other fans), e.g. attention's 3-D kernels. */
+    Dense(int in, int out, Initializer kernelInit) {
+        weight = param("weight", Parameter.Type.WEIGHT, new Shape(out, in), kernelInit);
+        bias = param("bias", Parameter.Type.BIAS, new Shape(out), Parameter.Type.BIAS.getInitializer());
+    }
+
+    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        return Linear.linear(x, ps.getValue(weight, x.getDevice(), training),
+                ps.getValue(bias, x.getDevice(), training)).singletonOrThrow();
+    }
+}

@@ -1,0 +1,27 @@
+package org.tlbjava.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.ParameterStore;
+import ai.djl.training.initializer.Initializer;
+
+/** LayerNorm over the last axis, epsilon 1e-5 as every LayerNorm in the reference; gamma=1, beta=0. */
+final class Norm extends Module {
+    static final float EPSILON = 1e-5f;
+    private final Shape normalized;
+    private final Parameter gamma;
+    private final Parameter beta;
+
+    Norm(int dim) {
+        normalized = new Shape(dim);
+        gamma = param("gamma", Parameter.Type.GAMMA, normalized, Initializer.ONES);
+        beta = param("beta", Parameter.Type.BETA, normalized, Initializer.ZEROS);
+    }
+
+    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
+        return LayerNorm.layerNorm(x, normalized, ps.getValue(gamma, x.getDevice(), training),
+                ps.getValue(beta, x.getDevice(), training), EPSILON).singletonOrThrow();
+    }
+}

@@ -1,0 +1,89 @@
+package org.tlbjava.model;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tlbjava.config.TlbConfig;
+
+/**
+ * The reference's {@code TemporalLatentBottleneckModel}: patch embedding, the recurrent cell run
+ * over the chunks with a slow state starting at zeros, then the last chunk's fast stream averaged
+ * over its tokens and a dense head. {@link #forward} returns logits in float32; softmax of them
+ * is the reference's output.
+ */
+public final class TlbModel extends Module {
+    private final TlbConfig config;
+    private final PatchEmbedding patchLayer;
+    private final RecurrentCell cell;
+    private final Dense head;
+
+    private TlbModel(TlbConfig config) {
+        this.config = config;
+        patchLayer = addChildBlock("patch_embedding", new PatchEmbedding(config));
+        cell = addChildBlock("rnn", new RecurrentCell(config));
+        head = addChildBlock("head", new Dense(config.embedDim, config.numClasses));
+    }
+
+    /** A model with fresh weights drawn from {@code config.seed}: the same seed gives the same weights. */
+    public static TlbModel create(TlbConfig config, NDManager manager) {
+        config.validate();
+        TlbModel model = new TlbModel(config);
+        Engine.getInstance().setRandomSeed((int) config.seed);
+        model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
+        return model;
+    }
+
+    public TlbConfig config() {
+        return config;
+    }
+
+    /** Logits [batch, classes] for images [batch, 3, image_size, image_size]. */
+    public NDArray forward(ParameterStore ps, NDArray images, boolean training) {
+        return forward(ps, images, training, null);
+    }
+
+    /**
+     * Logits, and when {@code tlbAttention} is not null, the TLB block's attention probabilities
+     * of every chunk appended to it in order, each [batch, heads, chunk_size, chunk_size].
+     */
+    public NDArray forward(ParameterStore ps, NDArray images, boolean training, List<NDArray> tlbAttention) {
+        NDArray chunks = patchLayer.forward(ps, images, training);
+        long batch = chunks.getShape().get(0);
+        NDArray slow = chunks.getManager().zeros(new Shape(batch, config.chunkSize, config.embedDim));
+        NDArray fast = null;
+        for (int c = 0; c < config.numChunks(); c++) {
+            RecurrentCell.Step step = cell.call(ps, chunks.get(":, {}", c), slow, training);
+            fast = step.fast();
+            slow = step.slow();
+            if (tlbAttention != null) {
+                tlbAttention.add(step.tlbProbs());
+            }
+        }
+        return head.forward(ps, fast.mean(new int[] {1}), training);
+    }
+
+    /** Trainable parameter counts of the top-level blocks, in order, as the summary lists them. */
+    public Map<String, Long> blockParameterCounts() {
+        Map<String, Long> counts = new LinkedHashMap<>();
+        counts.put("patch_embedding", patchLayer.parameterCount());
+        counts.put("rnn", cell.parameterCount());
+        counts.put("head", head.parameterCount());
+        return counts;
+    }
+
+    /** Every parameter with its hierarchical name, in a fixed order. */
+    public List<Pair<String, Parameter>> namedParameters() {
+        List<Pair<String, Parameter>> out = new ArrayList<>();
+        getParameters().forEach(out::add);
+        return out;
+    }
+}

@@ -1,0 +1,123 @@
+package org.tlbjava.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tlbjava.config.TlbConfig;
+
+class TlbModelTest {
+    private NDManager manager;
+    private ParameterStore ps;
+
+    @BeforeEach
+    void open() {
+        manager = NDManager.newBaseManager();
+        ps = new ParameterStore(manager, false);
+    }
+
+    @AfterEach
+    void close() {
+        manager.close();
+    }
+
+    private NDArray images(int batch, long seed) {
+        Engine.getInstance().setRandomSeed((int) seed);
+        return manager.randomUniform(0, 1, new Shape(batch, 3, 48, 48));
+    }
+
+    @Test
+    void defaultConfigHasTheReferenceParameterCounts() {
+        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        Map<String, Long> counts = model.blockParameterCounts();
+        assertEquals(12_480L, counts.get("patch_embedding"));
+        assertEquals(402_752L, counts.get("rnn"));
+        assertEquals(650L, counts.get("head"));
+        assertEquals(415_882L, model.parameterCount());
+    }
+
+    @Test
+    void outputIsOneDistributionPerImage() {
+        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        NDArray logits = model.forward(ps, images(4, 1), false);
+        assertEquals(new Shape(4, 10), logits.getShape());
+        float[] sums = logits.softmax(-1).sum(new int[] {1}).toFloatArray();
+        for (float s : sums) {
+            assertEquals(1f, s, 1e-5f);
+        }
+    }
+
+    @Test
+    void sameSeedGivesSameWeightsAndOutputs() {
+        TlbModel a = TlbModel.create(new TlbConfig(), manager);
+        TlbModel b = TlbModel.create(new TlbConfig(), manager);
+        TlbConfig other = new TlbConfig();
+        other.seed = 7;
+        TlbModel c = TlbModel.create(other, manager);
+        NDArray x = images(3, 5);
+        float[] ya = a.forward(ps, x, false).toFloatArray();
+        assertArrayEquals(ya, b.forward(ps, x, false).toFloatArray());
+        assertFalse(java.util.Arrays.equals(ya, c.forward(ps, x, false).toFloatArray()));
+    }
+
+    @Test
+    void evalModeIsDeterministicAndTrainingModeUsesDropout() {
+        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        NDArray x = images(2, 3);
+        float[] first = model.forward(ps, x, false).toFloatArray();
+        assertArrayEquals(first, model.forward(ps, x, false).toFloatArray());
+        assertFalse(java.util.Arrays.equals(first, model.forward(ps, x, true).toFloatArray()));
+    }
+
+    @Test
+    void everyParameterGetsAGradient() {
+        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            p.getValue().getArray().setRequiresGradient(true);
+        }
+        NDArray x = images(8, 2);
+        NDArray labels = manager.create(new int[] {0, 1, 2, 3, 4, 5, 6, 7});
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            NDArray logits = model.forward(ps, x, true);
+            NDArray loss = logits.logSoftmax(-1).mul(labels.oneHot(10)).sum().neg();
+            gc.backward(loss);
+        }
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            float absSum = p.getValue().getArray().getGradient().abs().sum().getFloat();
+            assertTrue(absSum > 0, "no gradient reaches " + p.getKey() + ": " + absSum);
+        }
+    }
+
+    @Test
+    void theSlowStateCarriesTheFirstChunkToTheOutput() {
+        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        NDArray x = images(1, 4);
+        NDArray changed = x.duplicate();
+        // The first chunk is the first 8 patches of the top row: rows 0-3, columns 0-31.
+        changed.set(new ai.djl.ndarray.index.NDIndex(":, :, 0:4, 0:32"), 0.9f);
+        float[] before = model.forward(ps, x, false).toFloatArray();
+        float[] after = model.forward(ps, changed, false).toFloatArray();
+        assertFalse(java.util.Arrays.equals(before, after));
+    }
+
+    @Test
+    void attentionRecordingGivesOneMapPerChunk() {
+        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        List<NDArray> maps = new ArrayList<>();
+        model.forward(ps, images(2, 6), false, maps);
+        assertEquals(18, maps.size());
+        assertEquals(new Shape(2, 1, 8, 8), maps.get(0).getShape());
+    }
+}
