@@ -1,2 +1,51 @@
 package org.tlbjava.cli;
-public class Main { public static void main(String[] a){ System.out.println("hi"); } }
+
+import java.io.PrintWriter;
+import org.tlbjava.TlbException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code tlb} command: train, evaluate, explain and serve Temporal Latent Bottleneck classifiers. */
+@Command(name = "tlb", mixinStandardHelpOptions = true, version = "tlb 0.1.0",
+        description = "Temporal Latent Bottleneck image classifiers (Didolkar et al., NeurIPS 2022) on the JVM.",
+        subcommands = {DataCommand.class, SummaryCommand.class, TrainCommand.class, EvaluateCommand.class,
+            PredictCommand.class, AttentionCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+    @Override
+    public void run() {
+        CommandLine.usage(this, System.out);
+    }
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code: 0 success, 1 failure, 2 bad usage. */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setParameterExceptionHandler((e, a) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("tlb: " + e.getMessage());
+            err.println("See '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            return 2;
+        });
+        cli.setExecutionExceptionHandler((e, c, parsed) -> {
+            PrintWriter err = c.getErr();
+            Throwable cause = e;
+            while (!(cause instanceof TlbException) && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof TlbException) {
+                err.println("tlb: error: " + cause.getMessage());
+            } else {
+                err.println("tlb: internal error: " + e);
+                if (System.getenv("TLB_DEBUG") != null) {
+                    e.printStackTrace(err);
+                }
+            }
+            err.flush();
+            return 1;
+        });
+        return cli.execute(args);
+    }
+}

@@ -61,6 +61,10 @@ public final class TlbConfig {
     public long seed = 42;
     /** Images per forward/backward pass inside one optimizer batch; 0 chooses automatically. */
     public int microBatchSize = 0;
+    /** Use only the first N training images (0: all), for smoke runs. */
+    public int trainLimit = 0;
+    /** Use only the first N validation images (0: all). */
+    public int valLimit = 0;
     /** Fraction of an image folder held out for validation when it has no {@code val/}. */
     public double valFraction = 0.2;
 
@@ -169,6 +173,9 @@ public final class TlbConfig {
         }
         if (microBatchSize < 0) {
             problems.add("micro_batch_size must be 0 (automatic) or positive, got " + microBatchSize);
+        }
+        if (trainLimit < 0 || valLimit < 0) {
+            problems.add("train_limit and val_limit must be 0 (all) or positive");
         }
         if (resizeMargin < 0) {
             problems.add("resize_margin must not be negative, got " + resizeMargin);

@@ -29,6 +29,11 @@ public final class BilinearResize {
         return low.length;
     }
 
+    /** Resizes one {@code rows.in x width} plane to {@code rows.size() x cols.size()}. */
+    public static void sample(float[] src, int srcWidth, BilinearResize rows, BilinearResize cols, float[] out) {
+        samplePlane(src, 0, srcWidth, rows, cols, 0, 0, rows.size(), cols.size(), false, out, 0);
+    }
+
     /**
      * Samples one plane: {@code out[y*outW + x] = bilinear(src, rows[rowStart + y], cols[colAt(x)])}
      * for a {@code outH x outW} window of the resized plane starting at ({@code rowStart},

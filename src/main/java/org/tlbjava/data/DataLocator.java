@@ -42,8 +42,12 @@ public final class DataLocator {
         return Path.of(System.getProperty("user.home"), ".cache", "tlb");
     }
 
+    /** The splits, cut to the config's {@code train_limit}/{@code val_limit}. */
     public Splits load(String dataOption, TlbConfig config) {
-        Path root = root(dataOption);
+        return find(root(dataOption), config).limit(config.trainLimit, config.valLimit);
+    }
+
+    private Splits find(Path root, TlbConfig config) {
         if (Files.isRegularFile(root) && root.getFileName().toString().endsWith(".tar.gz")) {
             return CifarBinary.load(extracted(root, root.toAbsolutePath().getParent()), config.trainSlice);
         }

@@ -3,49 +3,45 @@ package org.tlbjava.data;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
+import java.net.HttpURLConnection;
+import java.net.URL;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
 import org.tlbjava.TlbException;
 
 /**
  * Downloads a file to a temporary name beside its destination and moves it into place only when
- * it is complete and its MD5 matches; otherwise nothing is kept.
+ * it is complete and its MD5 matches; otherwise nothing is kept. A connection silent for a minute
+ * counts as cut off.
  */
 public final class Downloader {
-    private final HttpClient client =
-            HttpClient.newBuilder()
-                    .connectTimeout(Duration.ofSeconds(20))
-                    .followRedirects(HttpClient.Redirect.NORMAL)
-                    .build();
+    private static final int CONNECT_TIMEOUT_MS = 20_000;
+    private static final int READ_TIMEOUT_MS = 60_000;
 
     /** Fetches {@code url} to {@code destination}; {@code hint} is added to a network error. */
     public Path download(String url, String expectedMd5, Path destination, String hint) {
         Path temp = destination.resolveSibling(destination.getFileName() + ".part");
         try {
             Files.deleteIfExists(temp); // left by a run that was killed midway
-            HttpResponse<InputStream> response = client.send(
-                    HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofMinutes(30)).GET().build(),
-                    HttpResponse.BodyHandlers.ofInputStream());
-            if (response.statusCode() != 200) {
-                response.body().close();
-                throw new TlbException("download of " + url + " failed: HTTP " + response.statusCode()
-                        + ". " + hint);
+            HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
+            connection.setConnectTimeout(CONNECT_TIMEOUT_MS);
+            connection.setReadTimeout(READ_TIMEOUT_MS);
+            connection.setInstanceFollowRedirects(true);
+            int status = connection.getResponseCode();
+            if (status != 200) {
+                connection.disconnect();
+                throw new TlbException("download of " + url + " failed: HTTP " + status + ". " + hint);
             }
-            long expectedLength = response.headers().firstValueAsLong("Content-Length").orElse(-1);
+            long expectedLength = connection.getContentLengthLong();
             MessageDigest md5 = MessageDigest.getInstance("MD5");
             long copied;
             System.err.println("Downloading " + url + " …");
-            try (InputStream body = new DigestInputStream(response.body(), md5);
+            try (InputStream body = new DigestInputStream(connection.getInputStream(), md5);
                     OutputStream out = Files.newOutputStream(temp)) {
                 copied = body.transferTo(out);
             }
@@ -62,9 +58,6 @@ public final class Downloader {
             return destination;
         } catch (IOException e) {
             throw new TlbException("cannot download " + url + " (" + describe(e) + "). " + hint);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new TlbException("download of " + url + " was interrupted");
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
         } finally {

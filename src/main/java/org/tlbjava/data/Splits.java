@@ -14,6 +14,12 @@ public record Splits(String source, ImageSet train, ImageSet val, ImageSet test)
         return train.classes();
     }
 
+    /** The first {@code trainLimit}/{@code valLimit} images of train and val; 0 keeps a split whole. */
+    public Splits limit(int trainLimit, int valLimit) {
+        return new Splits(source, trainLimit > 0 ? train.limit(trainLimit) : train,
+                valLimit > 0 ? val.limit(valLimit) : val, test);
+    }
+
     public boolean hasTest() {
         return test != null;
     }

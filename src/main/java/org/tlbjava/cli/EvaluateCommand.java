@@ -1,0 +1,161 @@
+package org.tlbjava.cli;
+
+import ai.djl.ndarray.NDManager;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import javax.imageio.ImageIO;
+import org.tlbjava.TlbException;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.DataLocator;
+import org.tlbjava.data.ImageSet;
+import org.tlbjava.data.Splits;
+import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.model.TlbModel;
+import org.tlbjava.train.Evaluation;
+import org.tlbjava.train.ProgressBar;
+import org.tlbjava.train.RunDirectory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+        description = "Loss, accuracy, per-class accuracy and confusion matrix of a trained model on a split.")
+final class EvaluateCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Data to evaluate on (default: $TLB_DATA, else ~/.cache/tlb).")
+    String data;
+
+    @Option(names = "--split", description = "val or test (default ${DEFAULT-VALUE}).", defaultValue = "val")
+    String split;
+
+    @Option(names = "--batch-size", description = "Images per batch (default ${DEFAULT-VALUE}).", defaultValue = "256")
+    int batchSize;
+
+    @Option(names = "--out", paramLabel = "DIR", description = "Where confusion.png goes (default: the run directory).")
+    Path out;
+
+    @Option(names = "--json", description = "End with one JSON line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!split.equals("val") && !split.equals("test")) {
+            throw new TlbException("--split must be val or test, got '" + split + "'");
+        }
+        if (batchSize <= 0) {
+            throw new TlbException("--batch-size must be positive, got " + batchSize);
+        }
+        RunDirectory run = new RunDirectory(modelOptions.model);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TlbModel model = run.loadModel(manager);
+            List<String> classes = run.readClasses();
+            TlbConfig config = model.config().copy();
+            config.trainLimit = 0;
+            config.valLimit = 0;
+            Splits splits = new DataLocator().load(data, config);
+            if (!splits.classes().equals(classes)) {
+                throw new TlbException("the data's classes " + splits.classes() + " differ from the model's " + classes);
+            }
+            ImageSet set = splits.split(split);
+            int batches = (set.size() + batchSize - 1) / batchSize;
+            ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
+            Evaluation result = Evaluation.run(model, manager, set, batchSize, done -> bar.update(done, ""));
+            bar.finish();
+            long[][] confusion = result.confusion(classes.size());
+            double[] perClass = new double[classes.size()];
+            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%n", split, set.size(),
+                    result.loss(), result.accuracy());
+            System.out.println(table(classes, confusion, perClass));
+            Path png = (out != null ? out : modelOptions.model).resolve("confusion.png");
+            AtomicFiles.write(png, stream -> ImageIO.write(picture(classes, confusion), "png", stream));
+            System.out.println("Confusion matrix image: " + png);
+            if (json) {
+                Map<String, Object> outJson = new LinkedHashMap<>();
+                outJson.put("split", split);
+                outJson.put("images", set.size());
+                outJson.put("loss", result.loss());
+                outJson.put("accuracy", result.accuracy());
+                Map<String, Double> named = new LinkedHashMap<>();
+                for (int c = 0; c < classes.size(); c++) {
+                    named.put(classes.get(c), perClass[c]);
+                }
+                outJson.put("per_class", named);
+                outJson.put("classes", classes);
+                outJson.put("confusion", confusion);
+                System.out.println(Json.line(outJson));
+            }
+        }
+        return 0;
+    }
+
+    /** The confusion matrix (rows: true class, columns: predicted) with per-class accuracy; fills {@code perClass}. */
+    static String table(List<String> classes, long[][] confusion, double[] perClass) {
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-12s", "true\\pred"));
+        for (int c = 0; c < classes.size(); c++) {
+            s.append(String.format(Locale.ROOT, "%6s", abbreviate(classes.get(c))));
+        }
+        s.append("  accuracy\n");
+        for (int t = 0; t < classes.size(); t++) {
+            long total = 0;
+            s.append(String.format(Locale.ROOT, "%-12s", abbreviate(classes.get(t), 12)));
+            for (int p = 0; p < classes.size(); p++) {
+                s.append(String.format(Locale.ROOT, "%6d", confusion[t][p]));
+                total += confusion[t][p];
+            }
+            perClass[t] = total == 0 ? 0 : (double) confusion[t][t] / total;
+            s.append(String.format(Locale.ROOT, "  %.4f%n", perClass[t]));
+        }
+        return s.toString();
+    }
+
+    private static String abbreviate(String name) {
+        return abbreviate(name, 5);
+    }
+
+    private static String abbreviate(String name, int width) {
+        return name.length() <= width ? name : name.substring(0, width);
+    }
+
+    /** A heat-map picture of the confusion matrix, row-normalised, with counts. */
+    static BufferedImage picture(List<String> classes, long[][] confusion) {
+        int n = classes.size();
+        int cell = 44;
+        int margin = 90;
+        BufferedImage img = new BufferedImage(margin + n * cell + 10, margin + n * cell + 10, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = img.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, img.getWidth(), img.getHeight());
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
+        for (int t = 0; t < n; t++) {
+            long total = 0;
+            for (long v : confusion[t]) {
+                total += v;
+            }
+            g.setColor(Color.BLACK);
+            g.drawString(abbreviate(classes.get(t), 12), 4, margin + t * cell + cell / 2 + 4);
+            g.drawString(abbreviate(classes.get(t), 7), margin + t * cell + 2, margin - 6);
+            for (int p = 0; p < n; p++) {
+                double share = total == 0 ? 0 : (double) confusion[t][p] / total;
+                int shade = (int) Math.round(255 * (1 - share));
+                g.setColor(new Color(shade, shade, 255));
+                g.fillRect(margin + p * cell, margin + t * cell, cell - 1, cell - 1);
+                g.setColor(share > 0.5 ? Color.WHITE : Color.BLACK);
+                g.drawString(Long.toString(confusion[t][p]), margin + p * cell + 6, margin + t * cell + cell / 2 + 4);
+            }
+        }
+        g.setColor(Color.BLACK);
+        g.drawString("rows: true class, columns: predicted", 4, 14);
+        g.dispose();
+        return img;
+    }
+}

@@ -1,0 +1,120 @@
+package org.tlbjava.explain;
+
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.image.BufferedImage;
+import java.util.List;
+
+/**
+ * Draws what the reference plots: the input image, and beside it the image with the TLB
+ * attention heat map over it in the inferno colour map at alpha 0.6. The heat map is scaled to
+ * its own minimum and maximum, as matplotlib's {@code imshow} does.
+ */
+public final class AttentionImages {
+    static final double ALPHA = 0.6;
+    private static final int TITLE = 16;
+
+    private AttentionImages() {}
+
+    /** The model input (float CHW in [0, 1], {@code side x side}) as an RGB image. */
+    public static BufferedImage image(float[] chw, int offset, int side) {
+        BufferedImage out = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+        int plane = side * side;
+        for (int y = 0; y < side; y++) {
+            for (int x = 0; x < side; x++) {
+                int i = offset + y * side + x;
+                out.setRGB(x, y, (channel(chw[i]) << 16) | (channel(chw[i + plane]) << 8) | channel(chw[i + 2 * plane]));
+            }
+        }
+        return out;
+    }
+
+    /** The image with the heat map blended over it: 0.6 inferno + 0.4 image. */
+    public static BufferedImage overlay(BufferedImage image, float[] heat) {
+        int side = image.getWidth();
+        float min = Float.POSITIVE_INFINITY;
+        float max = Float.NEGATIVE_INFINITY;
+        for (float v : heat) {
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        float range = max > min ? max - min : 1;
+        BufferedImage out = new BufferedImage(side, side, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < side; y++) {
+            for (int x = 0; x < side; x++) {
+                int colour = Inferno.rgb((heat[y * side + x] - min) / range);
+                int pixel = image.getRGB(x, y);
+                out.setRGB(x, y, blend(colour, pixel));
+            }
+        }
+        return out;
+    }
+
+    private static int blend(int over, int under) {
+        int rgb = 0;
+        for (int shift = 16; shift >= 0; shift -= 8) {
+            int a = (over >> shift) & 0xff;
+            int b = (under >> shift) & 0xff;
+            rgb |= (int) Math.round(ALPHA * a + (1 - ALPHA) * b) << shift;
+        }
+        return rgb;
+    }
+
+    /** "Original" and "TLB Attention" side by side, each scaled up {@code zoom} times. */
+    public static BufferedImage sideBySide(BufferedImage image, float[] heat, int zoom) {
+        BufferedImage overlay = overlay(image, heat);
+        int side = image.getWidth() * zoom;
+        BufferedImage out = new BufferedImage(2 * side + 8, side + TITLE, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(out);
+        title(g, "Original", 0);
+        title(g, "TLB Attention", side + 8);
+        g.drawImage(image, 0, TITLE, side, side, null);
+        g.drawImage(overlay, side + 8, TITLE, side, side, null);
+        g.dispose();
+        return out;
+    }
+
+    /** A grid of attention overlays, each titled "true: X / pred: Y". */
+    public static BufferedImage grid(List<BufferedImage> overlays, List<String> titles, int zoom) {
+        int columns = Math.min(4, overlays.size());
+        int rows = (overlays.size() + columns - 1) / columns;
+        int side = overlays.get(0).getWidth() * zoom;
+        int cellW = Math.max(side, 150) + 8;
+        int cellH = side + TITLE + 8;
+        BufferedImage out = new BufferedImage(columns * cellW, rows * cellH, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(out);
+        for (int i = 0; i < overlays.size(); i++) {
+            int x = (i % columns) * cellW;
+            int y = (i / columns) * cellH;
+            title(g, titles.get(i), x, y);
+            g.drawImage(overlays.get(i), x, y + TITLE, side, side, null);
+        }
+        g.dispose();
+        return out;
+    }
+
+    private static Graphics2D canvas(BufferedImage out) {
+        Graphics2D g = out.createGraphics();
+        g.setColor(Color.WHITE);
+        g.fillRect(0, 0, out.getWidth(), out.getHeight());
+        g.setRenderingHint(RenderingHints.KEY_INTERPOLATION, RenderingHints.VALUE_INTERPOLATION_NEAREST_NEIGHBOR);
+        g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
+        return g;
+    }
+
+    private static void title(Graphics2D g, String text, int x) {
+        title(g, text, x, 0);
+    }
+
+    private static void title(Graphics2D g, String text, int x, int y) {
+        g.setColor(Color.BLACK);
+        g.drawString(text, x + 2, y + TITLE - 4);
+    }
+
+    private static int channel(float v) {
+        return Math.max(0, Math.min(255, Math.round(v * 255)));
+    }
+}

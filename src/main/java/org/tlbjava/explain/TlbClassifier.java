@@ -1,0 +1,116 @@
+package org.tlbjava.explain;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.ParameterStore;
+import java.awt.image.BufferedImage;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.Augmentation;
+import org.tlbjava.data.ImageFolder;
+import org.tlbjava.model.TlbModel;
+import org.tlbjava.train.RunDirectory;
+
+/**
+ * A trained model for use from Java:
+ * <pre>
+ *   try (TlbClassifier classifier = TlbClassifier.load(Path.of("runs/cifar10"))) {
+ *       Prediction p = classifier.predict(image);          // any BufferedImage
+ *       System.out.println(p.className() + " " + p.probability());
+ *       float[][] heat = classifier.attention(image);      // 48 x 48 TLB attention map
+ *   }
+ * </pre>
+ * Images are prepared like evaluation data: scaled to the training input size (32 x 32 for
+ * CIFAR-10), then resized to the model's image size. Thread-safe: calls are serialised.
+ */
+public final class TlbClassifier implements AutoCloseable {
+    private final NDManager manager;
+    private final TlbModel model;
+    private final List<String> classes;
+    private final Augmentation augmentation;
+    private final ParameterStore ps;
+
+    private TlbClassifier(NDManager manager, TlbModel model, List<String> classes) {
+        this.manager = manager;
+        this.model = model;
+        this.classes = classes;
+        TlbConfig c = model.config();
+        this.augmentation = new Augmentation(c, c.inputShape[0], c.inputShape[1]);
+        this.ps = new ParameterStore(manager, false);
+    }
+
+    /** Loads {@code model.params}, {@code config.json} and {@code classes.json} from a run directory. */
+    public static TlbClassifier load(Path runDirectory) {
+        NDManager manager = NDManager.newBaseManager();
+        try {
+            RunDirectory run = new RunDirectory(runDirectory);
+            return new TlbClassifier(manager, run.loadModel(manager), run.readClasses());
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    public List<String> classes() {
+        return classes;
+    }
+
+    public TlbConfig config() {
+        return model.config();
+    }
+
+    public synchronized Prediction predict(BufferedImage image) {
+        return predictAll(List.of(image)).get(0);
+    }
+
+    /** Classifies several images in one batch. */
+    public synchronized List<Prediction> predictAll(List<BufferedImage> images) {
+        try (NDScope temporaries = new NDScope()) {
+            float[] probs = model.forward(ps, batch(images), false).softmax(-1).toFloatArray();
+            List<Prediction> out = new ArrayList<>();
+            int n = classes.size();
+            for (int i = 0; i < images.size(); i++) {
+                float[] row = new float[n];
+                System.arraycopy(probs, i * n, row, 0, n);
+                out.add(new Prediction(classes, row));
+            }
+            return out;
+        }
+    }
+
+    /** The TLB attention heat map of {@code image}, [image_size][image_size]. */
+    public synchronized float[][] attention(BufferedImage image) {
+        try (NDScope temporaries = new NDScope()) {
+            List<NDArray> maps = new ArrayList<>();
+            model.forward(ps, batch(List.of(image)), false, maps);
+            int side = model.config().imageSize;
+            float[] flat = AttentionMaps.heatMaps(maps, model.config())[0];
+            float[][] grid = new float[side][side];
+            for (int y = 0; y < side; y++) {
+                System.arraycopy(flat, y * side, grid[y], 0, side);
+            }
+            return grid;
+        }
+    }
+
+    private NDArray batch(List<BufferedImage> images) {
+        TlbConfig c = model.config();
+        int per = augmentation.outputSize();
+        float[] data = new float[images.size() * per];
+        float[] scratch = augmentation.newScratch();
+        for (int i = 0; i < images.size(); i++) {
+            byte[] pixels = ImageFolder.toPlanarRgb(images.get(i), c.inputShape[0]);
+            augmentation.eval(pixels, 0, scratch, data, i * per);
+        }
+        return manager.create(data, new Shape(images.size(), 3, c.imageSize, c.imageSize));
+    }
+
+    @Override
+    public synchronized void close() {
+        manager.close();
+    }
+}

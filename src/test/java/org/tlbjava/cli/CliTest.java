@@ -1,0 +1,277 @@
+package org.tlbjava.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.DataLocator;
+import org.tlbjava.data.ImageSet;
+import org.tlbjava.explain.AttentionImages;
+import org.tlbjava.explain.Prediction;
+import org.tlbjava.explain.TlbClassifier;
+import org.tlbjava.testing.Synthetic;
+
+/** The tlb command end to end on a model trained for one short epoch on synthetic data. */
+class CliTest {
+    @TempDir
+    static Path tmp;
+
+    static Path data;
+    static Path run;
+
+    record Result(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            String[] lines = out.strip().split("\n");
+            return new ObjectMapper().readTree(lines[lines.length - 1]);
+        }
+    }
+
+    static Result tlb(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = Main.execute(args);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    static String[] smallTrain(Path out, int epochs, String... extra) {
+        List<String> args = new ArrayList<>(List.of("train", "--data", data.toString(), "--set", "train_slice=240",
+                "--batch-size", "32", "--lr", "0.001", "--epochs", Integer.toString(epochs), "--out", out.toString()));
+        args.addAll(List.of(extra));
+        return args.toArray(new String[0]);
+    }
+
+    @BeforeAll
+    static void trainOneEpoch() throws Exception {
+        data = tmp.resolve("data");
+        Synthetic.cifarDir(data, 60, true);
+        run = tmp.resolve("run");
+        Result r = tlb(smallTrain(run, 1));
+        assertEquals(0, r.code(), r.out() + r.err());
+    }
+
+    @Test
+    void helpListsEverySubcommand() {
+        Result r = tlb("--help");
+        assertEquals(0, r.code());
+        for (String command : new String[] {"data", "summary", "train", "evaluate", "predict", "attention", "bench"}) {
+            assertTrue(r.out().contains("  " + command + " "), command + " in\n" + r.out());
+            assertEquals(0, tlb(command, "--help").code(), command + " --help");
+        }
+    }
+
+    @Test
+    void dataAndSummaryEndWithJson() throws Exception {
+        JsonNode d = tlb("data", "--data", data.toString(), "--set", "train_slice=240", "--json").json();
+        assertEquals(240, d.get("train").asInt());
+        assertEquals(60, d.get("val").asInt());
+        assertEquals(60, d.get("test").asInt());
+        assertEquals(10, d.get("classes").size());
+        JsonNode s = tlb("summary", "--json").json();
+        assertEquals(415_882, s.get("total_params").asLong());
+        assertEquals(402_752, s.get("blocks").get("rnn").asLong());
+    }
+
+    @Test
+    void badInputGivesOneClearErrorAndNoRunDirectory() {
+        Path out = tmp.resolve("bad-run");
+        Result unknownKey = tlb(smallTrain(out, 1, "--set", "epoch=3"));
+        assertNotEquals(0, unknownKey.code());
+        assertTrue(unknownKey.err().contains("unknown config key 'epoch'"), unknownKey.err());
+        assertFalse(unknownKey.err().contains("\tat "), "no stack trace");
+        Result badValue = tlb(smallTrain(out, 1, "--set", "patch_size=5"));
+        assertNotEquals(0, badValue.code());
+        assertTrue(badValue.err().contains("patch_size"), badValue.err());
+        assertFalse(Files.exists(out), "no run directory is left behind");
+        Result badOption = tlb("train", "--epochz", "3");
+        assertEquals(2, badOption.code());
+        assertTrue(badOption.err().contains("--epochz"), badOption.err());
+        Result truncated = tlb("data", "--data", tmp.resolve("nowhere/cifar-10-binary.tar.gz").toString());
+        assertNotEquals(0, truncated.code());
+    }
+
+    @Test
+    void evaluateReportsAConsistentConfusionMatrix() throws Exception {
+        Result r = tlb("evaluate", "--model", run.toString(), "--data", data.toString(), "--split", "test", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = r.json();
+        long total = 0;
+        long diagonal = 0;
+        JsonNode confusion = j.get("confusion");
+        for (int t = 0; t < 10; t++) {
+            for (int p = 0; p < 10; p++) {
+                total += confusion.get(t).get(p).asLong();
+            }
+            diagonal += confusion.get(t).get(t).asLong();
+        }
+        assertEquals(60, total);
+        assertEquals((double) diagonal / total, j.get("accuracy").asDouble(), 1e-9);
+        assertEquals(10, j.get("per_class").size());
+        assertTrue(Files.size(run.resolve("confusion.png")) > 0);
+    }
+
+    @Test
+    void predictAgreesWithEvaluateAndReportsBadFiles() throws Exception {
+        TlbConfig config = new TlbConfig();
+        config.trainSlice = 240;
+        ImageSet val = new DataLocator().load(data.toString(), config).val();
+        List<String> args = new ArrayList<>(List.of("predict", "--model", run.toString(), "--top", "2", "--json"));
+        for (int i = 0; i < 5; i++) {
+            Path png = tmp.resolve("val-" + i + ".png");
+            ImageIO.write(AttentionImages.image(toFloats(val, i), 0, 32), "png", png.toFile());
+            args.add(png.toString());
+        }
+        Path broken = tmp.resolve("broken.jpg");
+        Files.writeString(broken, "not a jpeg");
+        args.add(args.size() - 2, broken.toString());
+        Result r = tlb(args.toArray(new String[0]));
+        assertEquals(1, r.code(), "a failed file makes the exit code non-zero");
+        assertTrue(r.err().contains("broken.jpg"), r.err());
+        JsonNode j = r.json();
+        assertEquals(1, j.get("failed").asInt());
+        JsonNode eval = tlb("evaluate", "--model", run.toString(), "--data", data.toString(), "--json").json();
+        try (TlbClassifier classifier = TlbClassifier.load(run)) {
+            for (JsonNode p : j.get("predictions")) {
+                if (p.has("error")) {
+                    continue;
+                }
+                int i = Integer.parseInt(p.get("file").asText().replaceAll(".*val-(\\d+)\\.png", "$1"));
+                String predicted = p.get("top").get(0).get("class").asText();
+                assertEquals(evaluatePrediction(classifier, val, i), predicted, "image " + i);
+            }
+        }
+        assertEquals(60, eval.get("images").asInt());
+    }
+
+    /** What evaluation predicts for image i, computed through the same model and eval transform. */
+    private static String evaluatePrediction(TlbClassifier classifier, ImageSet val, int i) {
+        BufferedImage image = AttentionImages.image(toFloats(val, i), 0, 32);
+        return classifier.predict(image).className();
+    }
+
+    private static float[] toFloats(ImageSet set, int i) {
+        float[] out = new float[3 * 32 * 32];
+        for (int k = 0; k < out.length; k++) {
+            out[k] = (set.pixels()[set.offset(i) + k] & 0xff) / 255f;
+        }
+        return out;
+    }
+
+    @Test
+    void attentionWritesOnePngPerImageAndAGrid() throws Exception {
+        Path out = tmp.resolve("attention");
+        Result r = tlb("attention", "--model", run.toString(), "--data", data.toString(), "--index", "0", "--index", "7",
+                "--out", out.toString());
+        assertEquals(0, r.code(), r.err());
+        BufferedImage a = ImageIO.read(out.resolve("val-00000.png").toFile());
+        BufferedImage b = ImageIO.read(out.resolve("val-00007.png").toFile());
+        assertEquals(2 * 48 * 4 + 8, a.getWidth());
+        assertEquals(48 * 4 + 16, a.getHeight());
+        assertFalse(java.util.Arrays.equals(a.getRGB(0, 0, a.getWidth(), a.getHeight(), null, 0, a.getWidth()),
+                b.getRGB(0, 0, b.getWidth(), b.getHeight(), null, 0, b.getWidth())));
+        assertTrue(Files.size(out.resolve("grid.png")) > 0);
+        Result outside = tlb("attention", "--model", run.toString(), "--data", data.toString(), "--index", "600");
+        assertNotEquals(0, outside.code());
+        assertTrue(outside.err().contains("--index 600"), outside.err());
+    }
+
+    /** The Java API exactly as README shows it. */
+    @Test
+    void javaApiAsDocumented() throws Exception {
+        BufferedImage image = ImageIO.read(tmp.resolve("val-0.png").toFile() .exists()
+                ? tmp.resolve("val-0.png").toFile() : writeSample());
+        try (TlbClassifier classifier = TlbClassifier.load(run)) {
+            Prediction p = classifier.predict(image);
+            String label = p.className();
+            float[][] heat = classifier.attention(image);
+            assertTrue(classifier.classes().contains(label));
+            assertEquals(1.0, sum(p.probabilities()), 1e-4);
+            assertEquals(48, heat.length);
+            assertEquals(48, heat[0].length);
+        }
+    }
+
+    private static java.io.File writeSample() throws Exception {
+        Path png = tmp.resolve("sample.png");
+        BufferedImage img = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+        img.setRGB(3, 3, 0xff0000);
+        ImageIO.write(img, "png", png.toFile());
+        return png.toFile();
+    }
+
+    private static double sum(float[] values) {
+        double s = 0;
+        for (float v : values) {
+            s += v;
+        }
+        return s;
+    }
+
+    @Test
+    void loadingRejectsIncompleteCorruptOrMismatchedRuns() throws Exception {
+        Path copy = Files.createDirectories(tmp.resolve("copy"));
+        for (String f : new String[] {"config.json", "classes.json", "model.params"}) {
+            Files.copy(run.resolve(f), copy.resolve(f));
+        }
+        Files.write(copy.resolve("model.params"), java.util.Arrays.copyOf(Files.readAllBytes(run.resolve("model.params")), 5000));
+        Result corrupt = tlb("predict", "--model", copy.toString(), tmp.resolve("x.png").toString());
+        assertNotEquals(0, corrupt.code());
+        assertTrue(corrupt.err().contains("model.params"), corrupt.err());
+        Files.copy(run.resolve("model.params"), copy.resolve("model.params"), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.writeString(copy.resolve("config.json"),
+                Files.readString(run.resolve("config.json")).replace("\"embed_dim\" : 64", "\"embed_dim\" : 32")
+                        .replace("\"key_dim\" : 64", "\"key_dim\" : 32"));
+        Result mismatch = tlb("evaluate", "--model", copy.toString(), "--data", data.toString());
+        assertNotEquals(0, mismatch.code());
+        assertTrue(mismatch.err().contains("another model configuration"), mismatch.err());
+        Files.delete(copy.resolve("model.params"));
+        Result missing = tlb("evaluate", "--model", copy.toString(), "--data", data.toString());
+        assertTrue(missing.err().contains("no model.params"), missing.err());
+    }
+
+    /** A training JVM killed with SIGKILL mid-epoch leaves a run that resumes to the full history. */
+    @Test
+    void aKilledRunResumes() throws Exception {
+        Path killed = tmp.resolve("killed");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(smallTrain(killed, 3)));
+        Process child = new ProcessBuilder(command).redirectErrorStream(true)
+                .redirectOutput(tmp.resolve("child.log").toFile()).start();
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        while (!Files.exists(killed.resolve("checkpoint.bin")) && System.nanoTime() < deadline && child.isAlive()) {
+            Thread.sleep(100);
+        }
+        Thread.sleep(1500); // into epoch 2
+        child.destroyForcibly().waitFor();
+        Result resumed = tlb("train", "--resume", killed.toString(), "--data", data.toString());
+        assertEquals(0, resumed.code(), resumed.err() + Files.readString(tmp.resolve("child.log")));
+        JsonNode history = new ObjectMapper().readTree(killed.resolve("history.json").toFile());
+        assertEquals(3, history.size());
+        Result refused = tlb("train", "--resume", killed.toString(), "--lr", "0.1");
+        assertNotEquals(0, refused.code());
+        assertTrue(refused.err().contains("--lr"), refused.err());
+    }
+}

@@ -1,0 +1,95 @@
+package org.tlbjava.config;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.TlbException;
+
+class TlbConfigTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void defaultsAreTheReferenceConfig() {
+        TlbConfig c = new TlbConfig().validate();
+        assertTrue(c.mixedPrecision);
+        assertEquals(40_000, c.trainSlice);
+        assertEquals(2048, c.batchSize);
+        assertEquals(48, c.imageSize);
+        assertEquals(1e-4, c.learningRate);
+        assertEquals(1e-4, c.weightDecay);
+        assertEquals(30, c.epochs);
+        assertEquals(4, c.patchSize);
+        assertEquals(64, c.embedDim);
+        assertEquals(8, c.chunkSize);
+        assertEquals(2, c.r);
+        assertEquals(4, c.numLayers);
+        assertEquals(0.2, c.ffnDrop);
+        assertEquals(0.2, c.attnDrop);
+        assertEquals(1, c.numHeads);
+        assertEquals(52, c.resizedSize());
+        assertEquals(18, c.numChunks());
+    }
+
+    @Test
+    void setParsesTypedValuesAndRoundTripsThroughJson() {
+        TlbConfig c = new TlbConfig();
+        c.set("epochs=3");
+        c.set("learning_rate=0.001");
+        c.set("mixed_precision=false");
+        c.set("dataset=mine");
+        c.set("input_shape=[64,64,3]");
+        TlbConfig back = TlbConfig.fromJson(c.toJson(), "test");
+        assertEquals(3, back.epochs);
+        assertEquals(0.001, back.learningRate);
+        assertFalse(back.mixedPrecision);
+        assertEquals("mine", back.dataset);
+        assertArrayEquals(new int[] {64, 64, 3}, back.inputShape);
+    }
+
+    @Test
+    void unknownKeysAndBadValuesAreNamed() {
+        TlbException unknown = assertThrows(TlbException.class, () -> new TlbConfig().set("epoch=3"));
+        assertTrue(unknown.getMessage().contains("unknown config key 'epoch'"), unknown.getMessage());
+        assertTrue(unknown.getMessage().contains("epochs"), "lists the known keys: " + unknown.getMessage());
+        TlbException bad = assertThrows(TlbException.class, () -> new TlbConfig().set("epochs=many"));
+        assertTrue(bad.getMessage().contains("'epochs'") && bad.getMessage().contains("integer"), bad.getMessage());
+        assertThrows(TlbException.class, () -> new TlbConfig().set("noequals"));
+    }
+
+    @Test
+    void validationExplainsEachProblem() {
+        TlbConfig c = new TlbConfig();
+        c.patchSize = 5;
+        c.ffnDrop = 1.0;
+        c.r = 0;
+        TlbException e = assertThrows(TlbException.class, c::validate);
+        assertTrue(e.getMessage().contains("image_size 48 is not divisible by patch_size 5"), e.getMessage());
+        assertTrue(e.getMessage().contains("ffn_drop must be in [0, 1)"), e.getMessage());
+        assertTrue(e.getMessage().contains("r must be positive"), e.getMessage());
+        TlbConfig chunks = new TlbConfig();
+        chunks.chunkSize = 7;
+        assertTrue(assertThrows(TlbException.class, chunks::validate).getMessage().contains("divisible by chunk_size 7"));
+    }
+
+    @Test
+    void configFilesAreReadWithClearErrors() throws Exception {
+        Path good = tmp.resolve("c.json");
+        Files.writeString(good, "{\"epochs\": 2, \"embed_dim\": 32, \"key_dim\": 32}");
+        TlbConfig c = TlbConfig.load(good);
+        assertEquals(2, c.epochs);
+        assertEquals(32, c.embedDim);
+        assertEquals(2048, c.batchSize);
+        Path broken = tmp.resolve("broken.json");
+        Files.writeString(broken, "{\"epochs\": ");
+        assertTrue(assertThrows(TlbException.class, () -> TlbConfig.load(broken)).getMessage().contains("broken.json"));
+        Path unknown = tmp.resolve("u.json");
+        Files.writeString(unknown, "{\"epochz\": 2}");
+        assertTrue(assertThrows(TlbException.class, () -> TlbConfig.load(unknown)).getMessage().contains("epochz"));
+        assertTrue(assertThrows(TlbException.class, () -> TlbConfig.load(tmp.resolve("none.json")))
+                .getMessage().contains("does not exist"));
+    }
+}

@@ -1,0 +1,86 @@
+package org.tlbjava.data;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.TlbException;
+import org.tlbjava.config.TlbConfig;
+
+class ImageFolderTest {
+    @TempDir
+    Path tmp;
+
+    static void image(Path file, Color color, int w, int h) throws Exception {
+        Files.createDirectories(file.getParent());
+        BufferedImage img = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
+        for (int y = 0; y < h; y++) {
+            for (int x = 0; x < w; x++) {
+                img.setRGB(x, y, color.getRGB());
+            }
+        }
+        String name = file.getFileName().toString();
+        ImageIO.write(img, name.substring(name.lastIndexOf('.') + 1), file.toFile());
+    }
+
+    @Test
+    void classFoldersAreSplitStratifiedAndSeeded() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            image(tmp.resolve("cats/" + i + ".png"), Color.RED, 64, 40);
+            image(tmp.resolve("dogs/" + i + ".jpg"), Color.BLUE, 20, 20);
+        }
+        Splits s = new DataLocator().load(tmp.toString(), new TlbConfig());
+        assertEquals(java.util.List.of("cats", "dogs"), s.classes());
+        assertEquals(16, s.train().size());
+        assertEquals(4, s.val().size());
+        assertArrayEquals(new int[] {2, 2}, s.val().classCounts());
+        assertEquals(32, s.train().height());
+        int red = s.train().pixels()[0] & 0xff;
+        assertTrue(red > 240, "cats are red: " + red);
+        Splits again = new DataLocator().load(tmp.toString(), new TlbConfig());
+        assertArrayEquals(s.val().pixels(), again.val().pixels());
+    }
+
+    @Test
+    void trainValTestLayoutIsHonouredAndBadFilesAreSkipped() throws Exception {
+        for (String split : new String[] {"train", "val", "test"}) {
+            image(tmp.resolve(split + "/a/1.bmp"), Color.GREEN, 32, 32);
+            image(tmp.resolve(split + "/b/1.png"), Color.WHITE, 32, 32);
+        }
+        Files.writeString(tmp.resolve("train/a/broken.png"), "not an image");
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err));
+        Splits s;
+        try {
+            s = new DataLocator().load(tmp.toString(), new TlbConfig());
+        } finally {
+            System.setErr(old);
+        }
+        assertEquals(2, s.train().size());
+        assertEquals(2, s.val().size());
+        assertEquals(2, s.test().size());
+        assertTrue(err.toString().contains("broken.png"), err.toString());
+    }
+
+    @Test
+    void aClassWithNoReadableImageIsAnError() throws Exception {
+        image(tmp.resolve("a/1.png"), Color.GREEN, 8, 8);
+        image(tmp.resolve("a/2.png"), Color.GREEN, 8, 8);
+        Files.createDirectories(tmp.resolve("b"));
+        Files.writeString(tmp.resolve("b/x.png"), "garbage");
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(new java.io.ByteArrayOutputStream()));
+        try {
+            TlbException e = assertThrows(TlbException.class, () -> new DataLocator().load(tmp.toString(), new TlbConfig()));
+            assertTrue(e.getMessage().contains("b") && e.getMessage().contains("no readable images"), e.getMessage());
+        } finally {
+            System.setErr(old);
+        }
+    }
+}

@@ -1,0 +1,83 @@
+package org.tlbjava.testing;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Random;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
+
+/** Small CIFAR-format datasets for tests: each class has its own mean colour, so a model can learn them. */
+public final class Synthetic {
+    public static final String[] CLASSES =
+            {"airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"};
+
+    private Synthetic() {}
+
+    /** One batch file's bytes: {@code records} records, label i % 10, pixels around a per-class colour. */
+    public static byte[] batch(int records, long seed) {
+        Random random = new Random(seed);
+        byte[] out = new byte[records * 3073];
+        for (int i = 0; i < records; i++) {
+            int label = i % 10;
+            out[i * 3073] = (byte) label;
+            for (int p = 0; p < 3072; p++) {
+                int channel = p / 1024;
+                int base = (label * 37 + channel * 71) % 200;
+                out[i * 3073 + 1 + p] = (byte) (base + random.nextInt(56));
+            }
+        }
+        return out;
+    }
+
+    /** Writes a cifar-10-batches-bin directory with five batches of {@code perBatch} records each. */
+    public static Path cifarDir(Path parent, int perBatch, boolean withTest) throws IOException {
+        Path dir = Files.createDirectories(parent.resolve("cifar-10-batches-bin"));
+        for (int b = 1; b <= 5; b++) {
+            Files.write(dir.resolve("data_batch_" + b + ".bin"), batch(perBatch, b));
+        }
+        if (withTest) {
+            Files.write(dir.resolve("test_batch.bin"), batch(perBatch, 99));
+        }
+        Files.writeString(dir.resolve("batches.meta.txt"), String.join("\n", CLASSES) + "\n");
+        return dir;
+    }
+
+    /** A tar.gz holding the given entries (name, content); a null content makes a directory entry. */
+    public static byte[] tarGz(String[] names, byte[][] contents) throws IOException {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (OutputStream gz = new GzipCompressorOutputStream(bytes);
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(gz)) {
+            tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
+            for (int i = 0; i < names.length; i++) {
+                TarArchiveEntry entry = new TarArchiveEntry(names[i], true);
+                if (contents[i] != null) {
+                    entry.setSize(contents[i].length);
+                }
+                tar.putArchiveEntry(entry);
+                if (contents[i] != null) {
+                    tar.write(contents[i]);
+                }
+                tar.closeArchiveEntry();
+            }
+        }
+        return bytes.toByteArray();
+    }
+
+    /** The official archive's layout with five small batches. */
+    public static byte[] cifarArchive(int perBatch) throws IOException {
+        String[] names = new String[7];
+        byte[][] contents = new byte[7][];
+        names[0] = "cifar-10-batches-bin/";
+        for (int b = 1; b <= 5; b++) {
+            names[b] = "cifar-10-batches-bin/data_batch_" + b + ".bin";
+            contents[b] = batch(perBatch, b);
+        }
+        names[6] = "cifar-10-batches-bin/batches.meta.txt";
+        contents[6] = (String.join("\n", CLASSES) + "\n").getBytes();
+        return tarGz(names, contents);
+    }
+}

@@ -1,0 +1,169 @@
+package org.tlbjava.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.Batch;
+import org.tlbjava.data.BatchLoader;
+import org.tlbjava.data.DataLocator;
+import org.tlbjava.data.Splits;
+import org.tlbjava.model.TlbModel;
+import org.tlbjava.testing.Synthetic;
+
+class TrainerTest {
+    @TempDir
+    Path tmp;
+
+    static TlbConfig smallRun() {
+        TlbConfig c = new TlbConfig();
+        c.trainSlice = 240;
+        c.batchSize = 32;
+        c.epochs = 2;
+        c.learningRate = 1e-3;
+        return c;
+    }
+
+    private Splits data(TlbConfig c) throws Exception {
+        Synthetic.cifarDir(tmp.resolve("data"), 60, false);
+        return new DataLocator().load(tmp.resolve("data").toString(), c);
+    }
+
+    private List<EpochRecord> train(TlbConfig c, Splits splits, Path dir) throws Exception {
+        RunDirectory run = new RunDirectory(dir);
+        if (!Files.exists(dir.resolve("config.json"))) {
+            run.writeStart(c, splits.classes());
+        }
+        return new Trainer(c, splits, run, new PrintStream(new ByteArrayOutputStream()), false).fit("test");
+    }
+
+    @Test
+    void aShortRunWritesEveryFileWithFiniteNumbers() throws Exception {
+        TlbConfig c = smallRun();
+        Splits splits = data(c);
+        Path dir = tmp.resolve("run");
+        List<EpochRecord> history = train(c, splits, dir);
+        assertEquals(2, history.size());
+        for (String f : new String[] {"config.json", "classes.json", "checkpoint.bin", "model.params", "history.json",
+            "history.csv", "loss.png", "accuracy.png", "train.log"}) {
+            assertTrue(Files.size(dir.resolve(f)) > 0, f);
+        }
+        JsonNode json = new ObjectMapper().readTree(dir.resolve("history.json").toFile());
+        assertEquals(2, json.size());
+        for (JsonNode epoch : json) {
+            for (String key : new String[] {"loss", "accuracy", "valLoss", "valAccuracy", "seconds", "learningRate"}) {
+                assertTrue(Double.isFinite(epoch.get(key).asDouble()), key);
+            }
+        }
+        assertEquals(3, Files.readAllLines(dir.resolve("history.csv")).size());
+        try (var files = Files.list(dir)) {
+            assertTrue(files.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "no temporary files left");
+        }
+    }
+
+    @Test
+    void resumingAfterEpochOneGivesTheSameHistoryAsAStraightRun() throws Exception {
+        TlbConfig c = smallRun();
+        Splits splits = data(c);
+        List<EpochRecord> straight = train(c, splits, tmp.resolve("straight"));
+        TlbConfig first = smallRun();
+        first.epochs = 1;
+        train(first, splits, tmp.resolve("resumed"));
+        List<EpochRecord> resumed = train(c, splits, tmp.resolve("resumed"));
+        assertEquals(2, resumed.size());
+        for (int i = 0; i < 2; i++) {
+            EpochRecord a = straight.get(i);
+            EpochRecord b = resumed.get(i);
+            assertEquals(a.loss(), b.loss(), 0, "loss, epoch " + (i + 1));
+            assertEquals(a.accuracy(), b.accuracy(), 0);
+            assertEquals(a.valLoss(), b.valLoss(), 0, "val_loss, epoch " + (i + 1));
+            assertEquals(a.valAccuracy(), b.valAccuracy(), 0);
+        }
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("straight/model.params")),
+                Files.readAllBytes(tmp.resolve("resumed/model.params")));
+    }
+
+    /** The gradient summed over micro-batches (each scaled by 1/batch) is the full batch's mean gradient. */
+    @Test
+    void accumulatedGradientEqualsTheFullBatchGradient() throws Exception {
+        TlbConfig c = smallRun();
+        c.ffnDrop = 0;
+        c.attnDrop = 0;
+        Splits splits = data(c);
+        Batch batch = BatchLoader.training(splits.train(), c, 32, 0).build(0);
+        List<float[]> full = gradients(c, 32, batch);
+        List<float[]> micro = gradients(c, 8, batch);
+        double worst = 0;
+        for (int i = 0; i < full.size(); i++) {
+            float[] a = full.get(i);
+            float[] b = micro.get(i);
+            double scale = 1e-6;
+            for (float v : a) {
+                scale = Math.max(scale, Math.abs(v));
+            }
+            for (int j = 0; j < a.length; j++) {
+                worst = Math.max(worst, Math.abs(a[j] - b[j]) / scale);
+            }
+        }
+        assertTrue(worst < 1e-4, "largest difference relative to the parameter's largest gradient: " + worst);
+    }
+
+    private static List<float[]> gradients(TlbConfig base, int micro, Batch batch) {
+        TlbConfig c = base.copy();
+        c.microBatchSize = micro;
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TlbModel model = TlbModel.create(c, manager);
+            for (Pair<String, Parameter> p : model.getParameters()) {
+                p.getValue().getArray().setRequiresGradient(true);
+            }
+            new Trainer(c, null, null, null, false).trainStep(model, new ParameterStore(manager, false), manager, batch);
+            List<float[]> out = new ArrayList<>();
+            for (Pair<String, Parameter> p : model.getParameters()) {
+                out.add(p.getValue().getArray().getGradient().toFloatArray());
+            }
+            return out;
+        }
+    }
+
+    /** The model can learn: 64 images of 10 colour classes are fitted at a raised learning rate. */
+    @Test
+    void sixtyFourImagesAreFitted() throws Exception {
+        TlbConfig c = smallRun();
+        c.learningRate = 3e-3;
+        c.batchSize = 64;
+        Splits splits = data(c);
+        Batch batch = BatchLoader.evaluation(splits.train(), c, 64).build(0);
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TlbModel model = TlbModel.create(c, manager);
+            for (Pair<String, Parameter> p : model.getParameters()) {
+                p.getValue().getArray().setRequiresGradient(true);
+            }
+            AdamW optimizer = new AdamW(model.getParameters(), manager, c.learningRate, c.weightDecay);
+            Trainer trainer = new Trainer(c, null, null, null, false);
+            ParameterStore ps = new ParameterStore(manager, false);
+            Engine.getInstance().setRandomSeed(1);
+            double accuracy = 0;
+            int step = 0;
+            while (step < 300 && accuracy < 0.95) {
+                accuracy = trainer.trainStep(model, ps, manager, batch)[1] / 64.0;
+                optimizer.step();
+                step++;
+            }
+            assertTrue(accuracy >= 0.95, "training accuracy " + accuracy + " after " + step + " steps");
+        }
+    }
+}
