@@ -14,7 +14,6 @@ import org.tlbjava.TlbException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
-import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.explain.AttentionImages;
 import org.tlbjava.explain.AttentionMaps;
@@ -33,11 +32,8 @@ final class AttentionCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Data to draw images from.")
-    String data;
-
-    @Option(names = "--split", description = "val or test (default ${DEFAULT-VALUE}).", defaultValue = "val")
-    String split;
+    @Mixin
+    SplitOptions splitOptions;
 
     @Option(names = "--count", paramLabel = "N", description = "The first N images of the split (default ${DEFAULT-VALUE}), unless --index is given.", defaultValue = "8")
     int count;
@@ -50,18 +46,13 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!split.equals("val") && !split.equals("test")) {
-            throw new TlbException("--split must be val or test, got '" + split + "'");
-        }
         RunDirectory run = new RunDirectory(modelOptions.model);
         Path dir = out != null ? out : modelOptions.model.resolve("attention");
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = run.loadModel(manager);
             List<String> classes = run.readClasses();
-            TlbConfig config = model.config().copy();
-            config.trainLimit = 0;
-            config.valLimit = 0;
-            ImageSet set = new DataLocator().load(data, config).split(split);
+            TlbConfig config = model.config();
+            ImageSet set = splitOptions.load(config, classes);
             int[] chosen = chosen(set.size());
             Batch batch = BatchLoader.evaluation(set.select(chosen), config, chosen.length).build(0);
             List<NDArray> maps = new ArrayList<>();
@@ -74,7 +65,7 @@ final class AttentionCommand implements Callable<Integer> {
             for (int i = 0; i < chosen.length; i++) {
                 BufferedImage image = AttentionImages.image(batch.images(), i * per, config.imageSize);
                 BufferedImage pair = AttentionImages.sideBySide(image, heat[i], ZOOM);
-                Path file = dir.resolve(String.format("%s-%05d.png", split, chosen[i]));
+                Path file = dir.resolve(String.format("%s-%05d.png", splitOptions.split, chosen[i]));
                 AtomicFiles.write(file, stream -> ImageIO.write(pair, "png", stream));
                 overlays.add(AttentionImages.overlay(image, heat[i]));
                 int predicted = argMax(probs, i * classes.size(), classes.size());
@@ -93,7 +84,7 @@ final class AttentionCommand implements Callable<Integer> {
         if (!indices.isEmpty()) {
             for (int i : indices) {
                 if (i < 0 || i >= size) {
-                    throw new TlbException("--index " + i + " is outside the " + split + " split (0.." + (size - 1) + ")");
+                    throw new TlbException("--index " + i + " is outside the " + splitOptions.split + " split (0.." + (size - 1) + ")");
                 }
             }
             return indices.stream().mapToInt(Integer::intValue).toArray();

@@ -13,10 +13,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
-import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
-import org.tlbjava.data.Splits;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.Evaluation;
@@ -32,11 +29,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "Data to evaluate on (default: $TLB_DATA, else ~/.cache/tlb).")
-    String data;
-
-    @Option(names = "--split", description = "val or test (default ${DEFAULT-VALUE}).", defaultValue = "val")
-    String split;
+    @Mixin
+    SplitOptions splitOptions;
 
     @Option(names = "--batch-size", description = "Images per batch (default ${DEFAULT-VALUE}).", defaultValue = "256")
     int batchSize;
@@ -49,9 +43,6 @@ final class EvaluateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (!split.equals("val") && !split.equals("test")) {
-            throw new TlbException("--split must be val or test, got '" + split + "'");
-        }
         if (batchSize <= 0) {
             throw new TlbException("--batch-size must be positive, got " + batchSize);
         }
@@ -59,21 +50,14 @@ final class EvaluateCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = run.loadModel(manager);
             List<String> classes = run.readClasses();
-            TlbConfig config = model.config().copy();
-            config.trainLimit = 0;
-            config.valLimit = 0;
-            Splits splits = new DataLocator().load(data, config);
-            if (!splits.classes().equals(classes)) {
-                throw new TlbException("the data's classes " + splits.classes() + " differ from the model's " + classes);
-            }
-            ImageSet set = splits.split(split);
+            ImageSet set = splitOptions.load(model.config(), classes);
             int batches = (set.size() + batchSize - 1) / batchSize;
             ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
             Evaluation result = Evaluation.run(model, manager, set, batchSize, done -> bar.update(done, ""));
             bar.finish();
             long[][] confusion = result.confusion(classes.size());
             double[] perClass = new double[classes.size()];
-            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%n", split, set.size(),
+            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%n", splitOptions.split, set.size(),
                     result.loss(), result.accuracy());
             System.out.println(table(classes, confusion, perClass));
             Path png = (out != null ? out : modelOptions.model).resolve("confusion.png");
@@ -81,7 +65,7 @@ final class EvaluateCommand implements Callable<Integer> {
             System.out.println("Confusion matrix image: " + png);
             if (json) {
                 Map<String, Object> outJson = new LinkedHashMap<>();
-                outJson.put("split", split);
+                outJson.put("split", splitOptions.split);
                 outJson.put("images", set.size());
                 outJson.put("loss", result.loss());
                 outJson.put("accuracy", result.accuracy());

@@ -11,6 +11,7 @@ import org.tlbjava.TlbException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.Splits;
+import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.ProgressBar;
 import org.tlbjava.train.RunDirectory;
@@ -87,7 +88,7 @@ final class TrainCommand implements Callable<Integer> {
                     .fit(DataLocator.root(data).toString()));
         } catch (TlbException e) {
             if (created && !run.hasCheckpoint()) {
-                deleteQuietly(dir); // nothing of value was written
+                AtomicFiles.deleteTree(dir); // nothing of value was written
             }
             throw e;
         }
@@ -121,13 +122,5 @@ final class TrainCommand implements Callable<Integer> {
             System.out.printf(java.util.Locale.ROOT, "Done: %d epochs, val_accuracy %.4f%n", last.epoch(), last.valAccuracy());
         }
         return 0;
-    }
-
-    private static void deleteQuietly(Path dir) {
-        try (var paths = Files.walk(dir)) {
-            paths.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort
-        }
     }
 }

@@ -231,12 +231,6 @@ public final class TlbConfig {
         return numPatches() / chunkSize;
     }
 
-    /** Side of the resized image the random crop is taken from. */
-    @JsonIgnore
-    public int resizedSize() {
-        return inputShape[0] + resizeMargin;
-    }
-
     public String toJson() {
         try {
             return JSON.writeValueAsString(this);

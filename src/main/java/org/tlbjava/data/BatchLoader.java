@@ -49,11 +49,6 @@ public final class BatchLoader implements Iterable<Batch>, AutoCloseable {
         return training ? set.size() / batchSize : (set.size() + batchSize - 1) / batchSize;
     }
 
-    /** Images covered by one pass. */
-    public int imageCount() {
-        return training ? batchCount() * batchSize : set.size();
-    }
-
     /** Builds batch {@code b} on the calling thread. */
     public Batch build(int b) {
         int from = b * batchSize;

@@ -6,12 +6,11 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
-import java.util.stream.Stream;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorInputStream;
 import org.tlbjava.TlbException;
+import org.tlbjava.io.AtomicFiles;
 
 /**
  * Extracts a {@code .tar.gz} atomically: everything goes into a hidden temporary directory beside
@@ -45,7 +44,7 @@ public final class TarGzExtractor {
         } catch (IOException e) {
             throw new TlbException("cannot extract " + archive + ": " + e.getMessage());
         } finally {
-            deleteTree(temp);
+            AtomicFiles.deleteTree(temp);
         }
     }
 
@@ -74,18 +73,6 @@ public final class TarGzExtractor {
             }
         } catch (IOException e) {
             throw new TlbException("archive " + archive + " is not a readable .tar.gz: " + e.getMessage());
-        }
-    }
-
-    /** Deletes a directory tree, ignoring what is already gone. */
-    static void deleteTree(Path dir) {
-        if (!Files.exists(dir)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(dir)) {
-            paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            // best effort: a leftover hidden temp directory is harmless and retried next time
         }
     }
 }

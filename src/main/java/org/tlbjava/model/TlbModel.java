@@ -5,10 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
-import ai.djl.util.Pair;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -78,12 +75,5 @@ public final class TlbModel extends Module {
         counts.put("rnn", cell.parameterCount());
         counts.put("head", head.parameterCount());
         return counts;
-    }
-
-    /** Every parameter with its hierarchical name, in a fixed order. */
-    public List<Pair<String, Parameter>> namedParameters() {
-        List<Pair<String, Parameter>> out = new ArrayList<>();
-        getParameters().forEach(out::add);
-        return out;
     }
 }

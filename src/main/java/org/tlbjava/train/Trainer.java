@@ -33,7 +33,10 @@ import org.tlbjava.model.TlbModel;
  * exactly as an uninterrupted one.
  */
 public final class Trainer {
-    /** Images per forward/backward pass when the config leaves it to us: ~7 MB of activations each. */
+    /**
+     * Images per forward/backward pass when the config leaves it to us. Activations take ~7 MB
+     * an image; 512 measured within noise of 256 and 1024 slower (docs/PERFORMANCE.md).
+     */
     static final int AUTO_MICRO_BATCH = 256;
 
     private final TlbConfig config;

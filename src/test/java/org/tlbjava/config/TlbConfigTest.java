@@ -30,7 +30,7 @@ class TlbConfigTest {
         assertEquals(0.2, c.ffnDrop);
         assertEquals(0.2, c.attnDrop);
         assertEquals(1, c.numHeads);
-        assertEquals(52, c.resizedSize());
+        assertEquals(52, c.inputShape[0] + c.resizeMargin);
         assertEquals(18, c.numChunks());
     }
 

@@ -1,0 +1,33 @@
+package org.tlbjava.cli;
+
+import java.util.List;
+import org.tlbjava.TlbException;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.DataLocator;
+import org.tlbjava.data.ImageSet;
+import org.tlbjava.data.Splits;
+import picocli.CommandLine.Option;
+
+/** {@code --data DIR --split val|test}: the images a trained model is run on. */
+final class SplitOptions {
+    @Option(names = "--data", paramLabel = "DIR", description = "Data to use (default: $TLB_DATA, else ~/.cache/tlb).")
+    String data;
+
+    @Option(names = "--split", description = "val or test (default ${DEFAULT-VALUE}).", defaultValue = "val")
+    String split;
+
+    /** The whole split (the training run's limits do not apply), checked against the model's classes. */
+    ImageSet load(TlbConfig modelConfig, List<String> modelClasses) {
+        if (!split.equals("val") && !split.equals("test")) {
+            throw new TlbException("--split must be val or test, got '" + split + "'");
+        }
+        TlbConfig config = modelConfig.copy();
+        config.trainLimit = 0;
+        config.valLimit = 0;
+        Splits splits = new DataLocator().load(data, config);
+        if (!splits.classes().equals(modelClasses)) {
+            throw new TlbException("the data's classes " + splits.classes() + " differ from the model's " + modelClasses);
+        }
+        return splits.split(split);
+    }
+}
