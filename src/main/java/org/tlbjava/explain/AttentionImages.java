@@ -81,7 +81,10 @@ public final class AttentionImages {
         int columns = Math.min(4, overlays.size());
         int rows = (overlays.size() + columns - 1) / columns;
         int side = overlays.get(0).getWidth() * zoom;
-        int cellW = Math.max(side, 150) + 8;
+        Graphics2D probe = canvas(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB));
+        int widest = titles.stream().mapToInt(t -> probe.getFontMetrics().stringWidth(t)).max().orElse(0);
+        probe.dispose();
+        int cellW = Math.max(side, widest + 4) + 8;
         int cellH = side + TITLE + 8;
         BufferedImage out = new BufferedImage(columns * cellW, rows * cellH, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(out);
