@@ -14,7 +14,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
 import org.tlbjava.config.TlbConfig;
@@ -108,14 +107,7 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println("No dataset found (" + e.getMessage() + "); using synthetic images");
             int n = Math.max(batchSize * 2, 1024);
             byte[] pixels = new byte[n * 3 * 32 * 32];
-            new SplittableRandom(1).ints(pixels.length, 0, 256).forEach(new java.util.function.IntConsumer() {
-                int i;
-
-                @Override
-                public void accept(int v) {
-                    pixels[i++] = (byte) v;
-                }
-            });
+            new java.util.Random(1).nextBytes(pixels);
             int[] labels = new int[n];
             Arrays.setAll(labels, i -> i % 10);
             List<String> classes = new ArrayList<>();
