@@ -2,6 +2,7 @@ package org.tlbjava.model;
 
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -22,6 +23,7 @@ public final class TlbModel extends Module {
     private final PatchEmbedding patchLayer;
     private final RecurrentCell cell;
     private final Dense head;
+    private boolean bf16Matmul;
 
     private TlbModel(TlbConfig config) {
         this.config = config;
@@ -33,7 +35,9 @@ public final class TlbModel extends Module {
     /** A model with fresh weights drawn from {@code config.seed}: the same seed gives the same weights. */
     public static TlbModel create(TlbConfig config, NDManager manager) {
         config.validate();
+        EngineTuning.tuneAllocator();
         TlbModel model = new TlbModel(config);
+        model.bf16Matmul = EngineTuning.bf16Matmul(config.mixedPrecision) && config.mixedPrecision;
         Engine.getInstance().setRandomSeed((int) config.seed);
         model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
         return model;
@@ -41,6 +45,14 @@ public final class TlbModel extends Module {
 
     public TlbConfig config() {
         return config;
+    }
+
+    /**
+     * Whether this model's matmuls run in bf16 (mixed_precision on and the engine accepting it).
+     * The setting is the engine's, for the whole process: the last model created decides it.
+     */
+    public boolean bf16Matmul() {
+        return bf16Matmul;
     }
 
     /** Logits [batch, classes] for images [batch, 3, image_size, image_size]. */
@@ -57,8 +69,11 @@ public final class TlbModel extends Module {
         long batch = chunks.getShape().get(0);
         NDArray slow = chunks.getManager().zeros(new Shape(batch, config.chunkSize, config.embedDim));
         NDArray fast = null;
+        // One split, not a select per chunk: each select's backward pass writes a zero-filled
+        // gradient of the whole [batch, chunks, ...] input; the split's is a single concatenation.
+        NDList perChunk = chunks.split(config.numChunks(), 1);
         for (int c = 0; c < config.numChunks(); c++) {
-            RecurrentCell.Step step = cell.call(ps, chunks.get(":, {}", c), slow, training);
+            RecurrentCell.Step step = cell.call(ps, perChunk.get(c).squeeze(1), slow, training);
             fast = step.fast();
             slow = step.slow();
             if (tlbAttention != null) {

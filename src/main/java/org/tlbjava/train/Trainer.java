@@ -84,9 +84,11 @@ public final class Trainer {
                     data.train().size(), data.val().size(), data.classes().size()));
             say(log, String.format(Locale.ROOT, "Model: %,d parameters; batch %d in micro-batches of %d; %d engine threads",
                     model.parameterCount(), config.batchSize, microBatchSize(), Runtime.getRuntime().availableProcessors()));
-            if (config.mixedPrecision) {
-                say(log, "mixed_precision: not in effect on this device (the PyTorch engine in DJL has no autocast"
-                        + " and aborts on bfloat16 casts); training runs in float32");
+            if (model.bf16Matmul()) {
+                say(log, "mixed_precision: matmuls in bfloat16 (fp32 weights, accumulation and other operations)");
+            } else if (config.mixedPrecision) {
+                say(log, "mixed_precision: not in effect (this engine build does not take bfloat16 matmuls);"
+                        + " training runs in float32");
             }
             for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
                 out.println("Epoch " + (epoch + 1) + "/" + config.epochs);
