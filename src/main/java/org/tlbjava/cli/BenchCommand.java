@@ -3,7 +3,7 @@ package org.tlbjava.cli;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
+import ai.djl.ndarray.NDScope;
 import ai.djl.util.Pair;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -23,6 +23,8 @@ import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.AdamW;
+import org.tlbjava.train.DataParallel;
+import org.tlbjava.train.Evaluation;
 import org.tlbjava.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -64,28 +66,32 @@ final class BenchCommand implements Callable<Integer> {
         if (only.contains("data")) {
             result.put("data_images_per_sec", dataRate(images, config));
         }
+        Trainer trainer = new Trainer(config, null, null, System.out, false);
+        result.put("workers", trainer.workers());
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(config, manager);
-            ParameterStore ps = new ParameterStore(manager, false);
             if (only.contains("infer")) {
-                result.put("infer_images_per_sec", median(timeSteps(images, config, b -> {
-                    try (var scope = new ai.djl.ndarray.NDScope()) {
-                        model.forward(ps, manager.create(b.images(), new ai.djl.ndarray.types.Shape(b.size(), 3,
-                                config.imageSize, config.imageSize)), false).toFloatArray();
-                    }
-                })));
+                // Evaluation's way: a batch of batch_size images per worker at a time.
+                try (DataParallel workers = new DataParallel(model, manager, trainer.workers())) {
+                    result.put("infer_images_per_sec", median(timeSteps(images, config, workers.workers(),
+                            group -> workers.map(group.size(), false, (item, replica, ps) -> {
+                                try (NDScope temporaries = new NDScope()) {
+                                    return replica.forward(ps, Evaluation.images(manager, group.get(item), config),
+                                            false).toFloatArray();
+                                }
+                            }))));
+                }
             }
             if (only.contains("train")) {
                 for (Pair<String, Parameter> p : model.getParameters()) {
                     p.getValue().getArray().setRequiresGradient(true);
                 }
                 AdamW optimizer = new AdamW(model.getParameters(), manager, config.learningRate, config.weightDecay);
-                Trainer trainer = new Trainer(config, null, null, System.out, false);
-                result.put("micro_batch_size", trainer.microBatchSize());
-                result.put("train_images_per_sec", median(timeSteps(images, config, b -> {
-                    trainer.trainStep(model, ps, manager, b);
-                    optimizer.step();
-                })));
+                try (DataParallel workers = new DataParallel(model, manager, trainer.workers())) {
+                    result.put("micro_batch_size", trainer.microBatchSize());
+                    result.put("train_images_per_sec", median(timeSteps(images, config, 1,
+                            group -> trainer.trainStep(workers, optimizer, manager, group.get(0)))));
+                }
             }
         }
         result.put("peak_rss_mb", peakRssMb());
@@ -133,22 +139,25 @@ final class BenchCommand implements Callable<Integer> {
     }
 
     private interface Step {
-        void run(Batch batch);
+        void run(List<Batch> batches);
     }
 
-    /** Images/s of each measured step, after one warm-up step. */
-    private List<Double> timeSteps(ImageSet images, TlbConfig config, Step step) {
+    /** Images/s of each measured step of {@code perStep} batches, after one warm-up step. */
+    private List<Double> timeSteps(ImageSet images, TlbConfig config, int perStep, Step step) {
         BatchLoader loader = BatchLoader.training(images, config, batchSize, 0);
         List<Double> rates = new ArrayList<>();
         for (int i = 0; i <= steps; i++) {
-            Batch batch = loader.build(i % loader.batchCount());
-            long start = System.nanoTime();
-            step.run(batch);
-            double seconds = (System.nanoTime() - start) / 1e9;
-            if (i > 0) {
-                rates.add(batchSize / seconds);
+            List<Batch> batches = new ArrayList<>();
+            for (int b = 0; b < perStep; b++) {
+                batches.add(loader.build((i * perStep + b) % loader.batchCount()));
             }
-            System.out.printf(Locale.ROOT, "  step %d: %.1f images/s%s%n", i, batchSize / seconds, i == 0 ? " (warm-up)" : "");
+            long start = System.nanoTime();
+            step.run(batches);
+            double rate = perStep * batchSize / ((System.nanoTime() - start) / 1e9);
+            if (i > 0) {
+                rates.add(rate);
+            }
+            System.out.printf(Locale.ROOT, "  step %d: %.1f images/s%s%n", i, rate, i == 0 ? " (warm-up)" : "");
         }
         return rates;
     }

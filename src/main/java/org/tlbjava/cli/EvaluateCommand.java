@@ -16,6 +16,7 @@ import org.tlbjava.TlbException;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.model.TlbModel;
+import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
 import org.tlbjava.train.ProgressBar;
 import org.tlbjava.train.RunDirectory;
@@ -53,7 +54,10 @@ final class EvaluateCommand implements Callable<Integer> {
             ImageSet set = splitOptions.load(model.config(), classes);
             int batches = (set.size() + batchSize - 1) / batchSize;
             ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
-            Evaluation result = Evaluation.run(model, manager, set, batchSize, done -> bar.update(done, ""));
+            Evaluation result;
+            try (DataParallel workers = new DataParallel(model, manager, model.config().workers)) {
+                result = Evaluation.run(workers, manager, set, batchSize, done -> bar.update(done, ""));
+            }
             bar.finish();
             long[][] confusion = result.confusion(classes.size());
             double[] perClass = new double[classes.size()];

@@ -61,6 +61,8 @@ public final class TlbConfig {
     public long seed = 42;
     /** Images per forward/backward pass inside one optimizer batch; 0 chooses automatically. */
     public int microBatchSize = 0;
+    /** Worker threads, each training or evaluating its own model replica on one core; 0: one per core. */
+    public int workers = 0;
     /** Use only the first N training images (0: all), for smoke runs. */
     public int trainLimit = 0;
     /** Use only the first N validation images (0: all). */
@@ -173,6 +175,9 @@ public final class TlbConfig {
         }
         if (microBatchSize < 0) {
             problems.add("micro_batch_size must be 0 (automatic) or positive, got " + microBatchSize);
+        }
+        if (workers < 0) {
+            problems.add("workers must be 0 (one per core) or positive, got " + workers);
         }
         if (trainLimit < 0 || valLimit < 0) {
             problems.add("train_limit and val_limit must be 0 (all) or positive");

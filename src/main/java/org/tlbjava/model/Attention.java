@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 
 /**
@@ -19,7 +18,8 @@ import ai.djl.training.ParameterStore;
 final class Attention extends Module {
     private final int heads;
     private final int keyDim;
-    private final float dropout;
+    private final Dropout dropout;
+    private final float dropoutRate;
     private final float scale;
     private NDArray scaleArray;
     private final Norm queryNorm;
@@ -33,10 +33,11 @@ final class Attention extends Module {
     /** Output of one attention call; {@code probs} is [batch, heads, queries, keys], before dropout. */
     record Result(NDArray out, NDArray probs) {}
 
-    Attention(int dim, int heads, int keyDim, float dropout) {
+    Attention(int dim, int heads, int keyDim, Dropout dropout, float dropoutRate) {
         this.heads = heads;
         this.keyDim = keyDim;
         this.dropout = dropout;
+        this.dropoutRate = dropoutRate;
         this.scale = (float) (1.0 / Math.sqrt(keyDim));
         int inner = heads * keyDim;
         queryNorm = addChildBlock("q_layernorm", new Norm(dim));
@@ -54,7 +55,7 @@ final class Attention extends Module {
         NDArray kh = splitHeads(key.forward(ps, keyNorm.forward(ps, k, training), training));
         NDArray vh = splitHeads(value.forward(ps, valueNorm.forward(ps, v, training), training));
         NDArray probs = qh.matMul(kh.transpose(0, 1, 3, 2)).softmax(-1);
-        NDArray mixed = Dropout.dropout(probs, dropout, training).singletonOrThrow().matMul(vh);
+        NDArray mixed = dropout.apply(probs, dropoutRate, training).matMul(vh);
         return new Result(q.add(output.forward(ps, mergeHeads(mixed), training)), probs);
     }
 

@@ -2,6 +2,7 @@ package org.tlbjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.training.ParameterStore;
+import org.tlbjava.config.TlbConfig;
 
 /**
  * The reference's {@code AttentionWithFFN}: an attention for the fast stream, one for the slow
@@ -16,12 +17,14 @@ final class AttentionWithFfn extends Module {
     /** Output of a call: the new stream and the attention probabilities that made it. */
     record Result(NDArray out, NDArray probs) {}
 
-    AttentionWithFfn(int dim, int heads, int keyDim, float attnDrop, float ffnDrop, boolean withSlowAttention) {
-        fastAttention = addChildBlock("fast_attention", new Attention(dim, heads, keyDim, attnDrop));
-        slowAttention = withSlowAttention
-                ? addChildBlock("slow_attention", new Attention(dim, heads, keyDim, attnDrop))
-                : null;
-        ffn = addChildBlock("ffn", new FeedForward(dim, ffnDrop));
+    AttentionWithFfn(TlbConfig c, Dropout dropout, boolean withSlowAttention) {
+        fastAttention = addChildBlock("fast_attention", attention(c, dropout));
+        slowAttention = withSlowAttention ? addChildBlock("slow_attention", attention(c, dropout)) : null;
+        ffn = addChildBlock("ffn", new FeedForward(c.embedDim, dropout, (float) c.ffnDrop));
+    }
+
+    private static Attention attention(TlbConfig c, Dropout dropout) {
+        return new Attention(c.embedDim, c.numHeads, c.keyDim, dropout, (float) c.attnDrop);
     }
 
     /** {@code stream="fast"}: ffn(fast_attention(query, key, value)). */

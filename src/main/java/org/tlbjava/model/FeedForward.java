@@ -2,18 +2,19 @@ package org.tlbjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.training.ParameterStore;
 
 /** The reference's {@code FeedForwardNetwork}: x + dropout(W2 gelu(W1 LN(x))), hidden width 4 x dim, exact GELU. */
 final class FeedForward extends Module {
-    private final float dropout;
+    private final Dropout dropout;
+    private final float dropoutRate;
     private final Norm norm;
     private final Dense expand;
     private final Dense project;
 
-    FeedForward(int dim, float dropout) {
+    FeedForward(int dim, Dropout dropout, float dropoutRate) {
         this.dropout = dropout;
+        this.dropoutRate = dropoutRate;
         norm = addChildBlock("layernorm", new Norm(dim));
         expand = addChildBlock("dense_expand", new Dense(dim, 4 * dim));
         project = addChildBlock("dense_project", new Dense(4 * dim, dim));
@@ -22,6 +23,6 @@ final class FeedForward extends Module {
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {
         NDArray hidden = Activation.gelu(expand.forward(ps, norm.forward(ps, x, training), training));
         NDArray y = project.forward(ps, hidden, training);
-        return x.add(Dropout.dropout(y, dropout, training).singletonOrThrow());
+        return x.add(dropout.apply(y, dropoutRate, training));
     }
 }

@@ -19,23 +19,21 @@ final class RecurrentCell extends Module {
     /** One step's result: the new fast stream (the cell's output), the new slow state, the TLB attention. */
     record Step(NDArray fast, NDArray slow, NDArray tlbProbs) {}
 
-    RecurrentCell(TlbConfig c) {
+    RecurrentCell(TlbConfig c, Dropout dropout) {
         r = c.r;
         int position = 0;
         for (int layer = 0; layer < c.numLayers; layer++) {
-            perceptualModule.add(block(c, "pm_self_attn_" + layer, position++));
+            perceptualModule.add(block(c, dropout, "pm_self_attn_" + layer, position++));
             if (layer % r == 0) {
-                perceptualModule.add(block(c, "pm_cross_attn_ffn_" + layer, position++));
+                perceptualModule.add(block(c, dropout, "pm_cross_attn_ffn_" + layer, position++));
             }
         }
-        tlbModule = addChildBlock("tlb_cross_attn_ffn", new AttentionWithFfn(c.embedDim, c.numHeads, c.keyDim,
-                (float) c.attnDrop, (float) c.ffnDrop, false));
+        tlbModule = addChildBlock("tlb_cross_attn_ffn", new AttentionWithFfn(c, dropout, false));
     }
 
     /** The block at list position {@code position}; it is called on the slow stream when position % r == 0. */
-    private AttentionWithFfn block(TlbConfig c, String name, int position) {
-        return addChildBlock(name, new AttentionWithFfn(c.embedDim, c.numHeads, c.keyDim,
-                (float) c.attnDrop, (float) c.ffnDrop, position % r == 0));
+    private AttentionWithFfn block(TlbConfig c, Dropout dropout, String name, int position) {
+        return addChildBlock(name, new AttentionWithFfn(c, dropout, position % r == 0));
     }
 
     Step call(ParameterStore ps, NDArray inputs, NDArray slowStream, boolean training) {

@@ -23,12 +23,13 @@ public final class TlbModel extends Module {
     private final PatchEmbedding patchLayer;
     private final RecurrentCell cell;
     private final Dense head;
+    private final Dropout dropout = new Dropout();
     private boolean bf16Matmul;
 
     private TlbModel(TlbConfig config) {
         this.config = config;
         patchLayer = addChildBlock("patch_embedding", new PatchEmbedding(config));
-        cell = addChildBlock("rnn", new RecurrentCell(config));
+        cell = addChildBlock("rnn", new RecurrentCell(config, dropout));
         head = addChildBlock("head", new Dense(config.embedDim, config.numClasses));
     }
 
@@ -53,6 +54,11 @@ public final class TlbModel extends Module {
      */
     public boolean bf16Matmul() {
         return bf16Matmul;
+    }
+
+    /** Restarts the dropout masks' random sequence: the same seed gives the same masks. */
+    public void reseedDropout(long seed) {
+        dropout.reseed(seed);
     }
 
     /** Logits [batch, classes] for images [batch, 3, image_size, image_size]. */

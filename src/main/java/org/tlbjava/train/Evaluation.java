@@ -4,14 +4,15 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import java.nio.FloatBuffer;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
 import java.util.function.IntConsumer;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.ImageSet;
-import org.tlbjava.model.TlbModel;
 
 /**
  * The model's loss, accuracy and prediction on every image of a split, in eval mode.
@@ -21,10 +22,13 @@ import org.tlbjava.model.TlbModel;
  */
 public record Evaluation(double loss, double accuracy, int[] labels, int[] predictions, float[][] probabilities) {
 
-    /** Evaluates {@code set} in batches of {@code batchSize}; {@code onBatch} hears the count of batches done. */
-    public static Evaluation run(TlbModel model, NDManager manager, ImageSet set, int batchSize, IntConsumer onBatch) {
-        TlbConfig config = model.config();
-        ParameterStore ps = new ParameterStore(manager, false);
+    /**
+     * Evaluates {@code set} in batches of {@code batchSize}, one batch per worker at a time;
+     * {@code onBatch} hears the count of batches done.
+     */
+    public static Evaluation run(DataParallel workers, NDManager manager, ImageSet set, int batchSize,
+            IntConsumer onBatch) {
+        TlbConfig config = workers.model().config();
         int n = set.size();
         int[] labels = new int[n];
         int[] predictions = new int[n];
@@ -33,12 +37,22 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
         int correct = 0;
         int done = 0;
         try (BatchLoader loader = BatchLoader.evaluation(set, config, batchSize)) {
-            for (Batch batch : loader) {
-                try (NDScope temporaries = new NDScope()) {
-                    NDArray logits = model.forward(ps, images(manager, batch, config), false);
-                    NDArray logProbs = logits.logSoftmax(-1);
-                    float[] lp = logProbs.toFloatArray();
-                    int classes = (int) logits.getShape().get(1);
+            Iterator<Batch> batches = loader.iterator();
+            while (batches.hasNext()) {
+                List<Batch> group = new ArrayList<>();
+                while (batches.hasNext() && group.size() < workers.workers()) {
+                    group.add(batches.next());
+                }
+                List<float[]> logProbs = workers.map(group.size(), false, (item, replica, ps) -> {
+                    try (NDScope temporaries = new NDScope()) {
+                        return replica.forward(ps, images(manager, group.get(item), config), false)
+                                .logSoftmax(-1).toFloatArray();
+                    }
+                });
+                for (int b = 0; b < group.size(); b++) {
+                    Batch batch = group.get(b);
+                    float[] lp = logProbs.get(b);
+                    int classes = lp.length / batch.size();
                     for (int i = 0; i < batch.size(); i++) {
                         int index = batch.indices()[i];
                         float[] row = new float[classes];
@@ -55,15 +69,15 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
                         lossSum -= lp[i * classes + batch.labels()[i]];
                         correct += best == batch.labels()[i] ? 1 : 0;
                     }
+                    onBatch.accept(++done);
                 }
-                onBatch.accept(++done);
             }
         }
         return new Evaluation(lossSum / n, (double) correct / n, labels, predictions, probabilities);
     }
 
     /** The batch's images as [size, 3, image_size, image_size]. */
-    static NDArray images(NDManager manager, Batch batch, TlbConfig config) {
+    public static NDArray images(NDManager manager, Batch batch, TlbConfig config) {
         return images(manager, batch, config, 0, batch.size());
     }
 

@@ -1,13 +1,10 @@
 package org.tlbjava.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.training.GradientCollector;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -16,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import org.tlbjava.TlbException;
@@ -53,8 +51,15 @@ public final class Trainer {
         this.terminal = terminal;
     }
 
+    /** Worker threads, each with a model replica: the config's, or one per core. */
+    public int workers() {
+        return config.workers > 0 ? config.workers : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Images per forward/backward pass: the config's, or a share of the batch per worker up to 256. */
     public int microBatchSize() {
-        int micro = config.microBatchSize > 0 ? config.microBatchSize : AUTO_MICRO_BATCH;
+        int perWorker = (config.batchSize + workers() - 1) / workers();
+        int micro = config.microBatchSize > 0 ? config.microBatchSize : Math.min(AUTO_MICRO_BATCH, perWorker);
         return Math.min(micro, config.batchSize);
     }
 
@@ -80,31 +85,32 @@ public final class Trainer {
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true); // after loading: it replaces the arrays
             }
-            say(log, String.format(Locale.ROOT, "Data: %s: %d train, %d val images; %d classes", data.source(),
-                    data.train().size(), data.val().size(), data.classes().size()));
-            say(log, String.format(Locale.ROOT, "Model: %,d parameters; batch %d in micro-batches of %d; %d engine threads",
-                    model.parameterCount(), config.batchSize, microBatchSize(), Runtime.getRuntime().availableProcessors()));
-            if (model.bf16Matmul()) {
-                say(log, "mixed_precision: matmuls in bfloat16 (fp32 weights, accumulation and other operations)");
-            } else if (config.mixedPrecision) {
-                say(log, "mixed_precision: not in effect (this engine build does not take bfloat16 matmuls);"
-                        + " training runs in float32");
+            try (DataParallel workers = new DataParallel(model, manager, workers())) {
+                say(log, String.format(Locale.ROOT, "Data: %s: %d train, %d val images; %d classes", data.source(),
+                        data.train().size(), data.val().size(), data.classes().size()));
+                say(log, String.format(Locale.ROOT, "Model: %,d parameters; batch %d in micro-batches of %d on %d workers",
+                        model.parameterCount(), config.batchSize, microBatchSize(), workers.workers()));
+                if (model.bf16Matmul()) {
+                    say(log, "mixed_precision: matmuls in bfloat16 (fp32 weights, accumulation and other operations)");
+                } else if (config.mixedPrecision) {
+                    say(log, "mixed_precision: not in effect (this engine build does not take bfloat16 matmuls);"
+                            + " training runs in float32");
+                }
+                for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
+                    out.println("Epoch " + (epoch + 1) + "/" + config.epochs);
+                    EpochRecord record = epoch(workers, optimizer, manager, epoch);
+                    history.add(record);
+                    run.writeEpoch(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(), dataDescription,
+                            history));
+                    say(log, summary(record));
+                }
+                return history;
             }
-            for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
-                out.println("Epoch " + (epoch + 1) + "/" + config.epochs);
-                EpochRecord record = epoch(model, optimizer, manager, epoch);
-                history.add(record);
-                run.writeEpoch(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(), dataDescription,
-                        history));
-                say(log, summary(record));
-            }
-            return history;
         }
     }
 
-    private EpochRecord epoch(TlbModel model, AdamW optimizer, NDManager manager, int epoch) {
-        Engine.getInstance().setRandomSeed((int) (config.seed * 1_000_003L + epoch)); // dropout masks
-        ParameterStore ps = new ParameterStore(manager, false);
+    private EpochRecord epoch(DataParallel workers, AdamW optimizer, NDManager manager, int epoch) {
+        workers.reseedDropout(config.seed * 1_000_003L + epoch);
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
@@ -112,8 +118,7 @@ public final class Trainer {
             ProgressBar bar = new ProgressBar(out, terminal, loader.batchCount(), 30);
             int step = 0;
             for (Batch batch : loader) {
-                float[] stats = trainStep(model, ps, manager, batch);
-                optimizer.step();
+                float[] stats = trainStep(workers, optimizer, manager, batch);
                 lossSum += stats[0] * batch.size();
                 correct += (long) stats[1];
                 seen += batch.size();
@@ -121,34 +126,48 @@ public final class Trainer {
             }
             bar.finish();
             double seconds = bar.elapsedSeconds();
-            Evaluation val = Evaluation.run(model, manager, data.val(), microBatchSize(), b -> { });
+            Evaluation val = Evaluation.run(workers, manager, data.val(), microBatchSize(), b -> { });
             return new EpochRecord(epoch + 1, lossSum / seen, correct / (double) seen, val.loss(), val.accuracy(),
                     seconds, config.learningRate);
         }
     }
 
     /**
-     * Forward and backward passes over the batch in micro-batches, each scaled by 1/batch so the
-     * accumulated gradient is the batch mean's. Returns {mean loss, correct predictions}.
+     * One optimizer step: forward and backward passes over the batch in micro-batches spread over
+     * the workers, each loss scaled by 1/batch so the gathered gradient is the batch mean's, then
+     * the AdamW update. Returns {mean loss, correct predictions}.
      */
-    public float[] trainStep(TlbModel model, ParameterStore ps, NDManager manager, Batch batch) {
+    public float[] trainStep(DataParallel workers, AdamW optimizer, NDManager manager, Batch batch) {
+        float[] stats = accumulateGradients(workers, manager, batch);
+        optimizer.step();
+        workers.broadcastWeights();
+        return stats;
+    }
+
+    /** The forward and backward passes of {@link #trainStep}, leaving the batch's gradient in the model. */
+    float[] accumulateGradients(DataParallel workers, NDManager manager, Batch batch) {
+        int micro = microBatchSize();
+        int count = (batch.size() + micro - 1) / micro;
+        List<float[]> results = workers.map(count, true, (item, replica, ps) -> {
+            int from = item * micro;
+            int size = Math.min(micro, batch.size() - from);
+            try (NDScope temporaries = new NDScope()) {
+                NDArray images = Evaluation.images(manager, batch, config, from, size);
+                NDArray labels = manager.create(Arrays.copyOfRange(batch.labels(), from, from + size));
+                NDArray logits = replica.forward(ps, images, true);
+                NDArray targets = labels.oneHot(config.numClasses).mul(1f / batch.size());
+                NDArray loss = logits.logSoftmax(-1).mul(targets).sum().neg();
+                DataParallel.backward(loss);
+                float correct = logits.argMax(-1).toType(DataType.INT32, false).eq(labels).sum().getLong();
+                return new float[] {loss.getFloat(), correct};
+            }
+        });
+        workers.gatherGradients();
         float loss = 0;
         float correct = 0;
-        int micro = microBatchSize();
-        for (int from = 0; from < batch.size(); from += micro) {
-            int count = Math.min(micro, batch.size() - from);
-            try (NDScope temporaries = new NDScope();
-                    GradientCollector collector = Engine.getInstance().newGradientCollector()) {
-                NDArray images = Evaluation.images(manager, batch, config, from, count);
-                int[] labelSlice = java.util.Arrays.copyOfRange(batch.labels(), from, from + count);
-                NDArray labels = manager.create(labelSlice);
-                NDArray logits = model.forward(ps, images, true);
-                NDArray targets = labels.oneHot(config.numClasses).mul(1f / batch.size());
-                NDArray microLoss = logits.logSoftmax(-1).mul(targets).sum().neg();
-                collector.backward(microLoss);
-                loss += microLoss.getFloat();
-                correct += logits.argMax(-1).toType(DataType.INT32, false).eq(labels).sum().getLong();
-            }
+        for (float[] r : results) {
+            loss += r[0];
+            correct += r[1];
         }
         return new float[] {loss, correct};
     }

@@ -2,10 +2,8 @@ package org.tlbjava.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.djl.nn.Parameter;
-import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -97,7 +95,10 @@ class TrainerTest {
                 Files.readAllBytes(tmp.resolve("resumed/model.params")));
     }
 
-    /** The gradient summed over micro-batches (each scaled by 1/batch) is the full batch's mean gradient. */
+    /**
+     * The gradient summed over micro-batches (each scaled by 1/batch) on two workers is the full
+     * batch's mean gradient computed in one pass.
+     */
     @Test
     void accumulatedGradientEqualsTheFullBatchGradient() throws Exception {
         TlbConfig c = smallRun();
@@ -105,8 +106,8 @@ class TrainerTest {
         c.attnDrop = 0;
         Splits splits = data(c);
         Batch batch = BatchLoader.training(splits.train(), c, 32, 0).build(0);
-        List<float[]> full = gradients(c, 32, batch);
-        List<float[]> micro = gradients(c, 8, batch);
+        List<float[]> full = gradients(c, 32, 1, batch);
+        List<float[]> micro = gradients(c, 8, 2, batch);
         double worst = 0;
         for (int i = 0; i < full.size(); i++) {
             float[] a = full.get(i);
@@ -122,15 +123,18 @@ class TrainerTest {
         assertTrue(worst < 1e-4, "largest difference relative to the parameter's largest gradient: " + worst);
     }
 
-    private static List<float[]> gradients(TlbConfig base, int micro, Batch batch) {
+    private static List<float[]> gradients(TlbConfig base, int micro, int workers, Batch batch) {
         TlbConfig c = base.copy();
         c.microBatchSize = micro;
+        c.workers = workers;
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(c, manager);
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true);
             }
-            new Trainer(c, null, null, null, false).trainStep(model, new ParameterStore(manager, false), manager, batch);
+            try (DataParallel replicas = new DataParallel(model, manager, workers)) {
+                new Trainer(c, null, null, null, false).accumulateGradients(replicas, manager, batch);
+            }
             List<float[]> out = new ArrayList<>();
             for (Pair<String, Parameter> p : model.getParameters()) {
                 out.add(p.getValue().getArray().getGradient().toFloatArray());
@@ -154,14 +158,14 @@ class TrainerTest {
             }
             AdamW optimizer = new AdamW(model.getParameters(), manager, c.learningRate, c.weightDecay);
             Trainer trainer = new Trainer(c, null, null, null, false);
-            ParameterStore ps = new ParameterStore(manager, false);
-            Engine.getInstance().setRandomSeed(1);
             double accuracy = 0;
             int step = 0;
-            while (step < 300 && accuracy < 0.95) {
-                accuracy = trainer.trainStep(model, ps, manager, batch)[1] / 64.0;
-                optimizer.step();
-                step++;
+            try (DataParallel workers = new DataParallel(model, manager, 0)) {
+                workers.reseedDropout(1);
+                while (step < 300 && accuracy < 0.95) {
+                    accuracy = trainer.trainStep(workers, optimizer, manager, batch)[1] / 64.0;
+                    step++;
+                }
             }
             assertTrue(accuracy >= 0.95, "training accuracy " + accuracy + " after " + step + " steps");
         }
