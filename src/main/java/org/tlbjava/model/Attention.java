@@ -1,9 +1,12 @@
 package org.tlbjava.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.training.ParameterStore;
 
 /**
@@ -14,6 +17,10 @@ import ai.djl.training.ParameterStore;
  *   probs   = softmax(q k^T / sqrt(key_dim))
  *   out     = query + Wo (dropout(probs) v)
  * </pre>
+ * Computed as the same function in fewer, larger operations: each LayerNorm's affine and the
+ * 1/sqrt(key_dim) scale are folded into the projection weights once per forward pass
+ * ({@link #fold}), the inputs arrive standardized ({@link Stream}), and projections of one input
+ * run as one matmul (q, k, v for self-attention; k, v for cross-attention).
  */
 final class Attention extends Module {
     private final int heads;
@@ -33,6 +40,13 @@ final class Attention extends Module {
     /** Output of one attention call; {@code probs} is [batch, heads, queries, keys], before dropout. */
     record Result(NDArray out, NDArray probs) {}
 
+    /**
+     * This attention's weights for one forward pass, input LayerNorms and scale folded in:
+     * rows [q; k; v] of the projections, and views of the q rows and the k, v rows.
+     */
+    record Projections(NDArray qkvWeight, NDArray qkvBias, NDArray qWeight, NDArray qBias,
+            NDArray kvWeight, NDArray kvBias, NDArray outWeight, NDArray outBias) {}
+
     Attention(int dim, int heads, int keyDim, Dropout dropout, float dropoutRate) {
         this.heads = heads;
         this.keyDim = keyDim;
@@ -50,13 +64,40 @@ final class Attention extends Module {
         output = addChildBlock("attention_output", new Dense(inner, dim, KerasInit.glorotUniform(heads, keyDim, dim)));
     }
 
-    Result forward(ParameterStore ps, NDArray q, NDArray k, NDArray v, boolean training) {
-        NDArray qh = splitHeads(query.forward(ps, queryNorm.forward(ps, q, training), training)).mul(scaleArray);
-        NDArray kh = splitHeads(key.forward(ps, keyNorm.forward(ps, k, training), training));
-        NDArray vh = splitHeads(value.forward(ps, valueNorm.forward(ps, v, training), training));
-        NDArray probs = qh.matMul(kh.transpose(0, 1, 3, 2)).softmax(-1);
-        NDArray mixed = dropout.apply(probs, dropoutRate, training).matMul(vh);
-        return new Result(q.add(output.forward(ps, mergeHeads(mixed), training)), probs);
+    /** The folded weights; made once per forward pass and used for every chunk. */
+    Projections fold(ParameterStore ps, Device device, boolean training) {
+        NDArray[] q = query.foldAfter(queryNorm, ps, device, training);
+        NDArray[] k = key.foldAfter(keyNorm, ps, device, training);
+        NDArray[] v = value.foldAfter(valueNorm, ps, device, training);
+        NDArray qWeight = q[0].mul(scaleArray);
+        NDArray qBias = q[1].mul(scaleArray);
+        NDArray kvWeight = k[0].concat(v[0], 0);
+        NDArray kvBias = k[1].concat(v[1], 0);
+        NDArray[] out = output.weightAndBias(ps, device, training);
+        return new Projections(qWeight.concat(kvWeight, 0), qBias.concat(kvBias, 0), qWeight, qBias,
+                kvWeight, kvBias, out[0], out[1]);
+    }
+
+    /** Attention of {@code query} over {@code keyValue}; the same stream for both is self-attention. */
+    Result forward(Projections p, Stream query, Stream keyValue, boolean training) {
+        NDArray q;
+        NDArray k;
+        NDArray v;
+        if (query == keyValue) {
+            NDList qkv = Linear.linear(query.standardized(), p.qkvWeight(), p.qkvBias()).singletonOrThrow().split(3, 2);
+            q = qkv.get(0);
+            k = qkv.get(1);
+            v = qkv.get(2);
+        } else {
+            q = Linear.linear(query.standardized(), p.qWeight(), p.qBias()).singletonOrThrow();
+            NDList kv = Linear.linear(keyValue.standardized(), p.kvWeight(), p.kvBias()).singletonOrThrow().split(2, 2);
+            k = kv.get(0);
+            v = kv.get(1);
+        }
+        NDArray probs = splitHeads(q).matMul(splitHeads(k).transpose(0, 1, 3, 2)).softmax(-1); // q already scaled
+        NDArray mixed = dropout.apply(probs, dropoutRate, training).matMul(splitHeads(v));
+        NDArray out = Linear.linear(mergeHeads(mixed), p.outWeight(), p.outBias()).singletonOrThrow();
+        return new Result(query.x().add(out), probs);
     }
 
     /**

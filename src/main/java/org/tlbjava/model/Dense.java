@@ -1,5 +1,6 @@
 package org.tlbjava.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -21,6 +22,22 @@ final class Dense extends Module {
     Dense(int in, int out, Initializer kernelInit) {
         weight = param("weight", Parameter.Type.WEIGHT, new Shape(out, in), kernelInit);
         bias = param("bias", Parameter.Type.BIAS, new Shape(out), Parameter.Type.BIAS.getInitializer());
+    }
+
+    /**
+     * This projection applied after {@code norm}, as one affine map of the standardized input:
+     * W (γ x̂ + β) + b = (W diag γ) x̂ + (W β + b). Returns {weight, bias}.
+     */
+    NDArray[] foldAfter(Norm norm, ParameterStore ps, Device device, boolean training) {
+        NDArray w = ps.getValue(weight, device, training);
+        NDArray b = ps.getValue(bias, device, training);
+        return new NDArray[] {w.mul(norm.gamma(ps, device, training)),
+            w.matMul(norm.beta(ps, device, training)).add(b)};
+    }
+
+    /** {weight, bias}, for callers that apply them to something other than one input. */
+    NDArray[] weightAndBias(ParameterStore ps, Device device, boolean training) {
+        return new NDArray[] {ps.getValue(weight, device, training), ps.getValue(bias, device, training)};
     }
 
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {

@@ -1,5 +1,6 @@
 package org.tlbjava.model;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
@@ -18,6 +19,14 @@ final class Norm extends Module {
         normalized = new Shape(dim);
         gamma = param("gamma", Parameter.Type.GAMMA, normalized, Initializer.ONES);
         beta = param("beta", Parameter.Type.BETA, normalized, Initializer.ZEROS);
+    }
+
+    NDArray gamma(ParameterStore ps, Device device, boolean training) {
+        return ps.getValue(gamma, device, training);
+    }
+
+    NDArray beta(ParameterStore ps, Device device, boolean training) {
+        return ps.getValue(beta, device, training);
     }
 
     NDArray forward(ParameterStore ps, NDArray x, boolean training) {

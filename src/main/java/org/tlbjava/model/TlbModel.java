@@ -78,8 +78,9 @@ public final class TlbModel extends Module {
         // One split, not a select per chunk: each select's backward pass writes a zero-filled
         // gradient of the whole [batch, chunks, ...] input; the split's is a single concatenation.
         NDList perChunk = chunks.split(config.numChunks(), 1);
+        List<AttentionWithFfn.Folded> weights = cell.fold(ps, images.getDevice(), training);
         for (int c = 0; c < config.numChunks(); c++) {
-            RecurrentCell.Step step = cell.call(ps, perChunk.get(c).squeeze(1), slow, training);
+            RecurrentCell.Step step = cell.call(ps, weights, perChunk.get(c).squeeze(1), slow, training);
             fast = step.fast();
             slow = step.slow();
             if (tlbAttention != null) {

@@ -1,0 +1,246 @@
+package org.tlbjava.model;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import ai.djl.nn.Parameter;
+import ai.djl.nn.convolutional.Conv2d;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.training.GradientCollector;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tlbjava.config.TlbConfig;
+
+/**
+ * The optimised model (LayerNorm affines and the attention scale folded into the projections,
+ * fused q/k/v matmuls, one split into chunks, shared standardization) against the reference's
+ * equations written out plainly here, on the same weights: logits and every parameter's
+ * gradient, in float32 (mixed_precision off) and dropout off.
+ */
+class PlainPathTest {
+    /** Largest logit difference allowed: float32 rounding through 18 chunks of 10 blocks. */
+    static final double LOGIT_TOLERANCE = 1e-4;
+    /**
+     * Largest gradient difference allowed, relative to the parameter's largest gradient entry, or
+     * to 1e-4 of the largest entry of all where that is larger: some gradients are zero but for
+     * rounding (a shift of every key leaves the softmax unchanged; the slow state starts at zero).
+     */
+    static final double GRADIENT_TOLERANCE = 1e-3;
+    static final double GRADIENT_FLOOR = 1e-4;
+
+    private NDManager manager;
+
+    @BeforeEach
+    void open() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterEach
+    void close() {
+        manager.close();
+        EngineTuning.bf16Matmul(new TlbConfig().mixedPrecision);
+    }
+
+    private static TlbConfig float32NoDropout() {
+        TlbConfig c = new TlbConfig();
+        c.mixedPrecision = false;
+        c.ffnDrop = 0;
+        c.attnDrop = 0;
+        return c;
+    }
+
+    private NDArray images(int batch) {
+        Engine.getInstance().setRandomSeed(11);
+        return manager.randomUniform(0, 1, new Shape(batch, 3, 48, 48));
+    }
+
+    @Test
+    void logitsMatchThePlainPath() {
+        TlbModel model = TlbModel.create(float32NoDropout(), manager);
+        NDArray x = images(4);
+        float[] optimised = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
+        float[] plain = new PlainTlb(model, manager).logits(x).toFloatArray();
+        double worst = 0;
+        for (int i = 0; i < plain.length; i++) {
+            worst = Math.max(worst, Math.abs(optimised[i] - plain[i]));
+        }
+        assertTrue(worst <= LOGIT_TOLERANCE, "largest logit difference " + worst);
+        assertTrue(Math.abs(plain[0]) > 1e-3, "logits are not trivially zero");
+    }
+
+    @Test
+    void gradientsMatchThePlainPath() {
+        TlbModel model = TlbModel.create(float32NoDropout(), manager);
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            p.getValue().getArray().setRequiresGradient(true);
+        }
+        NDArray x = images(3);
+        NDArray labels = manager.create(new int[] {1, 4, 9});
+        List<float[]> optimised = gradients(model, () -> model.forward(new ParameterStore(manager, false), x, true), labels);
+        PlainTlb plain = new PlainTlb(model, manager);
+        List<float[]> reference = gradients(model, () -> plain.logits(x), labels);
+        List<Pair<String, Parameter>> params = model.getParameters().stream().toList();
+        double largest = 0;
+        for (float[] g : reference) {
+            for (float v : g) {
+                largest = Math.max(largest, Math.abs(v));
+            }
+        }
+        for (int i = 0; i < reference.size(); i++) {
+            float[] a = optimised.get(i);
+            float[] b = reference.get(i);
+            double scale = GRADIENT_FLOOR * largest;
+            double worst = 0;
+            for (int j = 0; j < b.length; j++) {
+                scale = Math.max(scale, Math.abs(b[j]));
+                worst = Math.max(worst, Math.abs(a[j] - b[j]));
+            }
+            assertTrue(worst <= GRADIENT_TOLERANCE * scale,
+                    params.get(i).getKey() + ": largest difference " + worst + " against largest gradient " + scale);
+        }
+    }
+
+    /**
+     * Mixed precision changes the logits only by bf16 rounding of the matmul inputs. (The engine
+     * takes the bf16 route for matmuls of some size only, hence 64 images.)
+     */
+    @Test
+    void bf16MatmulsStayCloseToFloat32() {
+        TlbConfig c = float32NoDropout();
+        c.mixedPrecision = true;
+        TlbModel model = TlbModel.create(c, manager);
+        NDArray x = images(64);
+        float[] mixed = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
+        EngineTuning.bf16Matmul(false);
+        float[] plain = new PlainTlb(model, manager).logits(x).toFloatArray();
+        assertFalse(java.util.Arrays.equals(mixed, plain), "bf16 matmuls are in effect");
+        for (int i = 0; i < plain.length; i++) {
+            assertEquals(plain[i], mixed[i], 0.05, "logit " + i);
+        }
+    }
+
+    private interface Forward {
+        NDArray logits();
+    }
+
+    private List<float[]> gradients(TlbModel model, Forward forward, NDArray labels) {
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            p.getValue().getArray().getGradient().muli(0);
+        }
+        try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            gc.backward(forward.logits().logSoftmax(-1).mul(labels.oneHot(10)).sum().neg());
+        }
+        List<float[]> out = new ArrayList<>();
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            out.add(p.getValue().getArray().getGradient().toFloatArray());
+        }
+        return out;
+    }
+
+    /**
+     * The reference's TemporalLatentBottleneckModel, one equation per line, reading the model's
+     * parameters in their declaration order: patch embedding, then each block of the cell
+     * (fast attention, slow attention if any, feed-forward), then the head.
+     */
+    private static final class PlainTlb {
+        private final TlbModel model;
+        private final TlbConfig c;
+        private final NDArray sqrtKeyDim;
+        private Deque<NDArray> params;
+
+        PlainTlb(TlbModel model, NDManager manager) {
+            this.model = model;
+            this.c = model.config();
+            this.sqrtKeyDim = manager.create((float) Math.sqrt(c.keyDim));
+        }
+
+        NDArray logits(NDArray images) {
+            params = new ArrayDeque<>();
+            for (Pair<String, Parameter> p : model.getParameters()) {
+                params.add(p.getValue().getArray());
+            }
+            long batch = images.getShape().get(0);
+            NDArray patches = Conv2d.conv2d(images, params.pop(), params.pop(), new Shape(c.patchSize, c.patchSize))
+                    .singletonOrThrow().reshape(batch, c.embedDim, -1).transpose(0, 2, 1).add(params.pop());
+            NDArray chunks = layerNorm(patches).reshape(batch, c.numChunks(), c.chunkSize, c.embedDim);
+            List<NDArray[]> blocks = new ArrayList<>(); // {fast attention, slow attention or null, ffn} parameters
+            int position = 0;
+            for (int layer = 0; layer < c.numLayers; layer++) {
+                blocks.add(block(position++ % c.r == 0));
+                if (layer % c.r == 0) {
+                    blocks.add(block(position++ % c.r == 0));
+                }
+            }
+            NDArray[] tlbBlock = block(false);
+            NDArray headWeight = params.pop();
+            NDArray headBias = params.pop();
+
+            NDArray slow = images.getManager().zeros(new Shape(batch, c.chunkSize, c.embedDim));
+            NDArray fast = null;
+            for (int chunk = 0; chunk < c.numChunks(); chunk++) {
+                fast = chunks.get(":, {}", chunk);
+                for (int i = 0; i < blocks.size(); i++) {
+                    fast = ffn(blocks.get(i), attention(blocks.get(i), 0, fast, fast, fast));
+                    if (i % c.r == 0) {
+                        fast = ffn(blocks.get(i), attention(blocks.get(i), 14, fast, slow, slow));
+                    }
+                }
+                slow = ffn(tlbBlock, attention(tlbBlock, 0, slow, fast, fast));
+            }
+            return Linear.linear(fast.mean(new int[] {1}), headWeight, headBias).singletonOrThrow();
+        }
+
+        private NDArray[] block(boolean withSlowAttention) {
+            int count = withSlowAttention ? 34 : 20;
+            NDArray[] p = new NDArray[34];
+            for (int i = 0; i < count - 6; i++) {
+                p[i] = params.pop();
+            }
+            for (int i = 28; i < 34; i++) {
+                p[i] = params.pop();
+            }
+            return p;
+        }
+
+        private NDArray layerNorm(NDArray x) {
+            return layerNorm(x, params.pop(), params.pop());
+        }
+
+        private static NDArray layerNorm(NDArray x, NDArray gamma, NDArray beta) {
+            return LayerNorm.layerNorm(x, new Shape(x.getShape().get(2)), gamma, beta, Norm.EPSILON).singletonOrThrow();
+        }
+
+        /** BaseAttention with its 14 parameters from {@code p[at]}: q, k, v LayerNorms, q, k, v, output projections. */
+        private NDArray attention(NDArray[] p, int at, NDArray query, NDArray key, NDArray value) {
+            NDArray q = Linear.linear(layerNorm(query, p[at], p[at + 1]), p[at + 6], p[at + 7]).singletonOrThrow();
+            NDArray k = Linear.linear(layerNorm(key, p[at + 2], p[at + 3]), p[at + 8], p[at + 9]).singletonOrThrow();
+            NDArray v = Linear.linear(layerNorm(value, p[at + 4], p[at + 5]), p[at + 10], p[at + 11]).singletonOrThrow();
+            NDArray probs = heads(q).matMul(heads(k).transpose(0, 1, 3, 2)).div(sqrtKeyDim).softmax(-1);
+            NDArray mixed = probs.matMul(heads(v)).transpose(0, 2, 1, 3).reshape(query.getShape());
+            return query.add(Linear.linear(mixed, p[at + 12], p[at + 13]).singletonOrThrow());
+        }
+
+        private NDArray heads(NDArray x) {
+            Shape s = x.getShape();
+            return x.reshape(s.get(0), s.get(1), c.numHeads, c.keyDim).transpose(0, 2, 1, 3);
+        }
+
+        /** FeedForwardNetwork with parameters p[28..33]: LayerNorm, expand, project. */
+        private static NDArray ffn(NDArray[] p, NDArray x) {
+            NDArray hidden = Activation.gelu(Linear.linear(layerNorm(x, p[28], p[29]), p[30], p[31]).singletonOrThrow());
+            return x.add(Linear.linear(hidden, p[32], p[33]).singletonOrThrow());
+        }
+    }
+}
