@@ -1,9 +1,10 @@
 package org.tlbjava.cli;
 
-import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.nn.Parameter;
 import ai.djl.ndarray.NDScope;
+import ai.djl.nn.Parameter;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.util.Pair;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -21,6 +22,7 @@ import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
+import org.tlbjava.model.PartTimes;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.AdamW;
 import org.tlbjava.train.DataParallel;
@@ -50,6 +52,9 @@ final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
+
+    @Option(names = "--breakdown", description = "Also time each part of a training pass alone (one engine thread).")
+    boolean breakdown;
 
     @Override
     public Integer call() throws IOException {
@@ -91,6 +96,9 @@ final class BenchCommand implements Callable<Integer> {
                     result.put("micro_batch_size", trainer.microBatchSize());
                     result.put("train_images_per_sec", median(timeSteps(images, config, 1,
                             group -> trainer.trainStep(workers, optimizer, manager, group.get(0)))));
+                    if (breakdown) {
+                        result.put("breakdown_ms", breakdown(config, manager, model, trainer, workers, optimizer, images));
+                    }
                 }
             }
         }
@@ -102,6 +110,75 @@ final class BenchCommand implements Callable<Integer> {
             System.out.println(Json.line(result));
         }
         return 0;
+    }
+
+    /**
+     * Prints where a training step's time goes: each part of one micro-batch pass timed alone on
+     * this thread with one engine thread (a worker's view), the whole pass, the serial optimizer
+     * update, and the data loader's time per batch (on its own thread, overlapping the step).
+     */
+    private Map<String, Double> breakdown(TlbConfig config, NDManager manager, TlbModel model, Trainer trainer,
+            DataParallel workers, AdamW optimizer, ImageSet images) {
+        int micro = trainer.microBatchSize();
+        int repeats = Math.max(3, steps);
+        int engineThreads = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(1);
+        Map<String, Double> ms = new LinkedHashMap<>();
+        System.out.printf(Locale.ROOT, "%nOne training pass (forward + backward) of a micro-batch of %d on one engine thread:%n", micro);
+        System.out.printf(Locale.ROOT, "  %-34s %6s %9s %9s%n", "part", "calls", "ms/call", "ms/pass");
+        double parts = 0;
+        for (PartTimes.Part part : PartTimes.measure(config, manager, micro, repeats)) {
+            System.out.printf(Locale.ROOT, "  %-34s %6d %9.3f %9.1f%n", part.name(), part.callsPerPass(), part.msPerCall(),
+                    part.msPerPass());
+            ms.put(part.name(), round(part.msPerPass()));
+            parts += part.msPerPass();
+        }
+        Batch batch = BatchLoader.training(images, config, micro, 0).build(0);
+        List<Double> pass = new ArrayList<>();
+        List<Double> update = new ArrayList<>();
+        for (int i = 0; i <= repeats; i++) {
+            long start = System.nanoTime();
+            workers.map(1, true, (item, replica, ps) -> {
+                try (NDScope temporaries = new NDScope()) {
+                    NDArray logits = replica.forward(ps, Evaluation.images(manager, batch, config), true);
+                    DataParallel.backward(logits.logSoftmax(-1).sum().neg());
+                    return null;
+                }
+            });
+            long middle = System.nanoTime();
+            workers.gatherGradients();
+            optimizer.step();
+            workers.broadcastWeights();
+            if (i > 0) {
+                pass.add((middle - start) / 1e6);
+                update.add((System.nanoTime() - middle) / 1e6);
+            }
+        }
+        double whole = median(pass);
+        System.out.printf(Locale.ROOT, "  %-34s %26.1f%n", "sum of the parts", parts);
+        System.out.printf(Locale.ROOT, "  %-34s %26.1f%n", "whole pass, measured", whole);
+        System.out.printf(Locale.ROOT, "  %-34s %26.1f%n", "glue (whole pass - parts)", whole - parts);
+        BatchLoader loader = BatchLoader.training(images, config, batchSize, 0);
+        List<Double> data = new ArrayList<>();
+        for (int i = 0; i <= repeats; i++) {
+            long start = System.nanoTime();
+            loader.build(i % loader.batchCount());
+            data.add((System.nanoTime() - start) / 1e6);
+        }
+        int passes = (batchSize + micro * workers.workers() - 1) / (micro * workers.workers());
+        System.out.printf(Locale.ROOT, "A step of %d images: %d pass(es) per worker on %d workers, then the optimizer update"
+                + " (gather, AdamW, broadcast) %.1f ms on one thread; the data loader builds the batch in %.1f ms on its own"
+                + " thread.%n%n", batchSize, passes, workers.workers(), median(update), median(data));
+        JniUtils.setNumThreads(engineThreads);
+        ms.put("whole pass", round(whole));
+        ms.put("glue", round(whole - parts));
+        ms.put("optimizer update", median(update));
+        ms.put("data per batch", median(data));
+        return ms;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 10) / 10.0;
     }
 
     private ImageSet images(TlbConfig config) {

@@ -19,8 +19,9 @@ import java.nio.file.Path;
  *     faults in and zeroes on first touch, ~25 % of a step's CPU time here.</li>
  * <li>mixed precision: PyTorch's "medium" float32 matmul precision, under which fp32 matmuls run
  *     as oneDNN bf16 matmuls (bf16 inputs, fp32 accumulation and results) on CPUs with AVX-512
- *     bf16 — the reference's mixed_bfloat16 policy for its matmuls, with fp32 weights. DJL has no
- *     call for it, so it is made on libtorch's own symbols.</li>
+ *     bf16: the reference's mixed_float16 policy for its matmuls, in the 16-bit format this CPU
+ *     computes in (no loss scaling needed), with fp32 weights. DJL has no call for it, so it is
+ *     made on libtorch's own symbols.</li>
  * </ul>
  */
 public final class EngineTuning {

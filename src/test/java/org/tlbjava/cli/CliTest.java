@@ -95,6 +95,24 @@ class CliTest {
     }
 
     @Test
+    void benchMeasuresEveryPhaseAndBreaksATrainingPassDown() throws Exception {
+        Result r = tlb("bench", "--data", data.toString(), "--set", "train_slice=240", "--set", "embed_dim=16",
+                "--set", "key_dim=16", "--batch-size", "16", "--steps", "1", "--breakdown", "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode j = r.json();
+        for (String key : new String[] {"train_images_per_sec", "infer_images_per_sec", "data_images_per_sec",
+            "peak_rss_mb", "batch_size", "threads", "workers"}) {
+            assertTrue(j.path(key).asDouble() > 0, key + " in " + j);
+        }
+        JsonNode parts = j.get("breakdown_ms");
+        for (String part : new String[] {"patch embedding", "attention: self", "attention: cross", "feed-forward",
+            "whole pass", "optimizer update", "data per batch"}) {
+            assertTrue(parts.path(part).asDouble() > 0, part + " in " + parts);
+        }
+        assertTrue(r.out().contains("glue (whole pass - parts)"), r.out());
+    }
+
+    @Test
     void badInputGivesOneClearErrorAndNoRunDirectory() {
         Path out = tmp.resolve("bad-run");
         Result unknownKey = tlb(smallTrain(out, 1, "--set", "epoch=3"));

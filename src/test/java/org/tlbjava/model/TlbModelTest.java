@@ -82,6 +82,27 @@ class TlbModelTest {
     }
 
     @Test
+    void dropoutKeepsOneMinusTheRateScaledAndRepeatsItsSeed() {
+        Dropout dropout = new Dropout();
+        NDArray ones = manager.ones(new Shape(200_000));
+        dropout.reseed(3);
+        float[] first = dropout.apply(ones, 0.2f, true).toFloatArray();
+        int dropped = 0;
+        for (float v : first) {
+            if (v == 0) {
+                dropped++;
+            } else {
+                assertEquals(1.25f, v, 1e-6f);
+            }
+        }
+        assertEquals(0.2, dropped / 200_000.0, 0.005);
+        dropout.reseed(3);
+        assertArrayEquals(first, dropout.apply(ones, 0.2f, true).toFloatArray());
+        assertFalse(java.util.Arrays.equals(first, dropout.apply(ones, 0.2f, true).toFloatArray()));
+        assertSame(ones, dropout.apply(ones, 0.2f, false));
+    }
+
+    @Test
     void everyParameterGetsAGradient() {
         TlbModel model = TlbModel.create(new TlbConfig(), manager);
         for (Pair<String, Parameter> p : model.getParameters()) {
