@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.ParameterStore;
@@ -80,7 +81,16 @@ public final class TlbModel extends Module {
         NDList perChunk = chunks.split(config.numChunks(), 1);
         List<AttentionWithFfn.Folded> weights = cell.fold(ps, images.getDevice(), training);
         for (int c = 0; c < config.numChunks(); c++) {
-            RecurrentCell.Step step = cell.call(ps, weights, perChunk.get(c).squeeze(1), slow, training);
+            RecurrentCell.Step step;
+            // A chunk's intermediates are released as soon as it is done (the backward pass keeps
+            // what it needs): eval-mode memory is one chunk's, and freed buffers are reused warm.
+            try (NDScope chunkScope = new NDScope()) {
+                step = cell.call(ps, weights, perChunk.get(c).squeeze(1), slow, training);
+                NDScope.unregister(step.fast(), step.slow(), step.tlbProbs());
+            }
+            NDScope.register(step.fast());
+            NDScope.register(step.slow());
+            NDScope.register(step.tlbProbs());
             fast = step.fast();
             slow = step.slow();
             if (tlbAttention != null) {
