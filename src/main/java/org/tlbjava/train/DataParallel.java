@@ -38,6 +38,7 @@ public final class DataParallel implements AutoCloseable {
     private final List<ParameterStore> stores = new ArrayList<>();
     private final boolean[] ranSinceGather;
     private final ExecutorService pool;
+    private final int callerThreads = JniUtils.getNumThreads();
 
     /** {@code workers} replicas of {@code model} (0: one per available core). */
     public DataParallel(TlbModel model, NDManager manager, int workers) {
@@ -91,8 +92,19 @@ public final class DataParallel implements AutoCloseable {
                 int worker = w;
                 running.add(pool.submit(() -> runItems(worker, count, withGradients, task, results)));
             }
-            for (Future<?> f : running) {
-                await(f);
+            Throwable failure = null;
+            for (Future<?> f : running) { // every worker finishes before the first failure is thrown
+                try {
+                    await(f);
+                } catch (RuntimeException | Error e) {
+                    failure = failure == null ? e : failure;
+                }
+            }
+            if (failure instanceof Error e) {
+                throw e;
+            }
+            if (failure != null) {
+                throw (RuntimeException) failure;
             }
         }
         @SuppressWarnings("unchecked")
@@ -184,6 +196,7 @@ public final class DataParallel implements AutoCloseable {
     public void close() {
         if (pool != null) {
             pool.shutdownNow();
+            JniUtils.setNumThreads(callerThreads); // the workers' setting is also the default of threads made later
         }
     }
 }
