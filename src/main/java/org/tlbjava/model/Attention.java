@@ -94,10 +94,10 @@ final class Attention extends Module {
             k = kv.get(0);
             v = kv.get(1);
         }
-        NDArray probs = splitHeads(q).matMul(splitHeads(k).transpose(0, 1, 3, 2)).softmax(-1); // q already scaled
+        NDArray probs = splitHeads(q).matMul(splitHeads(k).swapAxes(-1, -2)).softmax(-1); // q already scaled
         NDArray mixed = dropout.apply(probs, dropoutRate, training).matMul(splitHeads(v));
         NDArray out = Linear.linear(mergeHeads(mixed), p.outWeight(), p.outBias()).singletonOrThrow();
-        return new Result(query.x().add(out), probs);
+        return new Result(query.x().add(out), heads == 1 ? probs.expandDims(1) : probs);
     }
 
     /**
@@ -111,14 +111,23 @@ final class Attention extends Module {
         scaleArray = manager.create(scale);
     }
 
-    /** [batch, tokens, heads*key_dim] to [batch, heads, tokens, key_dim]. */
+    /**
+     * [batch, tokens, heads*key_dim] to [batch, heads, tokens, key_dim]; a single head stays
+     * [batch, tokens, key_dim], which saves the reshapes and transposes (and the engine's copies).
+     */
     private NDArray splitHeads(NDArray x) {
+        if (heads == 1) {
+            return x;
+        }
         long batch = x.getShape().get(0);
         long tokens = x.getShape().get(1);
         return x.reshape(batch, tokens, heads, keyDim).transpose(0, 2, 1, 3);
     }
 
     private NDArray mergeHeads(NDArray x) {
+        if (heads == 1) {
+            return x;
+        }
         long batch = x.getShape().get(0);
         long tokens = x.getShape().get(2);
         return x.transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * keyDim);

@@ -68,7 +68,20 @@ class PlainPathTest {
 
     @Test
     void logitsMatchThePlainPath() {
-        TlbModel model = TlbModel.create(float32NoDropout(), manager);
+        assertLogitsMatch(float32NoDropout());
+    }
+
+    /** Several heads take the reshaping path that one head skips. */
+    @Test
+    void logitsMatchThePlainPathWithTwoHeads() {
+        TlbConfig c = float32NoDropout();
+        c.numHeads = 2;
+        c.keyDim = 32;
+        assertLogitsMatch(c);
+    }
+
+    private void assertLogitsMatch(TlbConfig c) {
+        TlbModel model = TlbModel.create(c, manager);
         NDArray x = images(4);
         float[] optimised = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
         float[] plain = new PlainTlb(model, manager).logits(x).toFloatArray();
