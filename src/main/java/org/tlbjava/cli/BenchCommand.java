@@ -1,6 +1,5 @@
 package org.tlbjava.cli;
 
-import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
@@ -133,20 +132,13 @@ final class BenchCommand implements Callable<Integer> {
             ms.put(part.name(), round(part.msPerPass()));
             parts += part.msPerPass();
         }
-        Batch batch = BatchLoader.training(images, config, micro, 0).build(0);
+        Batch batch = BatchLoader.training(images, config, micro, 0).build(0); // one micro-batch: one worker's pass
         List<Double> pass = new ArrayList<>();
         List<Double> update = new ArrayList<>();
         for (int i = 0; i <= repeats; i++) {
             long start = System.nanoTime();
-            workers.map(1, true, (item, replica, ps) -> {
-                try (NDScope temporaries = new NDScope()) {
-                    NDArray logits = replica.forward(ps, Evaluation.images(manager, batch, config), true);
-                    DataParallel.backward(logits.logSoftmax(-1).sum().neg());
-                    return null;
-                }
-            });
+            trainer.accumulateGradients(workers, manager, batch);
             long middle = System.nanoTime();
-            workers.gatherGradients();
             optimizer.step();
             workers.broadcastWeights();
             if (i > 0) {
@@ -158,22 +150,16 @@ final class BenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "  %-34s %26.1f%n", "sum of the parts", parts);
         System.out.printf(Locale.ROOT, "  %-34s %26.1f%n", "whole pass, measured", whole);
         System.out.printf(Locale.ROOT, "  %-34s %26.1f%n", "glue (whole pass - parts)", whole - parts);
-        BatchLoader loader = BatchLoader.training(images, config, batchSize, 0);
-        List<Double> data = new ArrayList<>();
-        for (int i = 0; i <= repeats; i++) {
-            long start = System.nanoTime();
-            loader.build(i % loader.batchCount());
-            data.add((System.nanoTime() - start) / 1e6);
-        }
+        double dataMs = round(batchSize / dataRate(images, config) * 1000);
         int passes = (batchSize + micro * workers.workers() - 1) / (micro * workers.workers());
         System.out.printf(Locale.ROOT, "A step of %d images: %d pass(es) per worker on %d workers, then the optimizer update"
-                + " (gather, AdamW, broadcast) %.1f ms on one thread; the data loader builds the batch in %.1f ms on its own"
-                + " thread.%n%n", batchSize, passes, workers.workers(), median(update), median(data));
+                + " (AdamW, weight broadcast) %.1f ms on one thread; the data loader builds the batch in %.1f ms on its own"
+                + " thread.%n%n", batchSize, passes, workers.workers(), median(update), dataMs);
         JniUtils.setNumThreads(engineThreads);
         ms.put("whole pass", round(whole));
         ms.put("glue", round(whole - parts));
         ms.put("optimizer update", median(update));
-        ms.put("data per batch", median(data));
+        ms.put("data per batch", dataMs);
         return ms;
     }
 

@@ -29,10 +29,9 @@ final class Dense extends Module {
      * W (γ x̂ + β) + b = (W diag γ) x̂ + (W β + b). Returns {weight, bias}.
      */
     NDArray[] foldAfter(Norm norm, ParameterStore ps, Device device, boolean training) {
-        NDArray w = ps.getValue(weight, device, training);
-        NDArray b = ps.getValue(bias, device, training);
-        return new NDArray[] {w.mul(norm.gamma(ps, device, training)),
-            w.matMul(norm.beta(ps, device, training)).add(b)};
+        NDArray[] wb = weightAndBias(ps, device, training);
+        return new NDArray[] {wb[0].mul(norm.gamma(ps, device, training)),
+            wb[0].matMul(norm.beta(ps, device, training)).add(wb[1])};
     }
 
     /** {weight, bias}, for callers that apply them to something other than one input. */

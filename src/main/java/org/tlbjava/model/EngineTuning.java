@@ -40,6 +40,7 @@ public final class EngineTuning {
     private static final String GET_PRECISION = "_ZNK2at7Context22float32MatmulPrecisionEv";
 
     private static boolean allocatorTuned;
+    private static NativeLibrary libtorch;
 
     private interface LibC extends Library {
         int mallopt(int param, int value);
@@ -82,14 +83,18 @@ public final class EngineTuning {
         }
     }
 
-    /** The libtorch_cpu library DJL has loaded into this process, found through /proc/self/maps. */
+    /** The libtorch_cpu library DJL has loaded into this process, found once through /proc/self/maps. */
     private static NativeLibrary libtorchCpu() {
+        if (libtorch != null) {
+            return libtorch;
+        }
         Engine.getEngine("PyTorch"); // loads the native libraries
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
                 int slash = line.indexOf('/');
                 if (slash >= 0 && line.endsWith("/libtorch_cpu.so")) {
-                    return NativeLibrary.getInstance(line.substring(slash));
+                    libtorch = NativeLibrary.getInstance(line.substring(slash));
+                    return libtorch;
                 }
             }
         } catch (IOException | UnsatisfiedLinkError e) {

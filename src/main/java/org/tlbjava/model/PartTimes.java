@@ -36,14 +36,12 @@ public final class PartTimes {
 
     /** Times every part {@code repeats} times at micro-batch {@code batch}, with dropout on as in training. */
     public static List<Part> measure(TlbConfig config, NDManager manager, int batch, int repeats) {
-        int perceptual = 0;
-        for (int layer = 0; layer < config.numLayers; layer++) {
-            perceptual += layer % config.r == 0 ? 2 : 1;
-        }
-        int slowCalls = (perceptual + config.r - 1) / config.r;
+        Dropout dropout = new Dropout();
+        RecurrentCell layout = new RecurrentCell(config, dropout); // only counted, never run
+        int perceptual = layout.perceptualBlocks();
+        int slowCalls = layout.slowCalls();
         int chunks = config.numChunks();
         Shape tokens = new Shape(batch, config.chunkSize, config.embedDim);
-        Dropout dropout = new Dropout();
         PatchEmbedding patches = init(new PatchEmbedding(config), manager);
         Attention attention = init(new Attention(config.embedDim, config.numHeads, config.keyDim, dropout,
                 (float) config.attnDrop), manager);

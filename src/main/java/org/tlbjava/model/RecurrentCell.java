@@ -43,6 +43,16 @@ final class RecurrentCell extends Module {
         return addChildBlock(name, new AttentionWithFfn(c, dropout, position % r == 0));
     }
 
+    /** Blocks in the perceptual module. */
+    int perceptualBlocks() {
+        return perceptualModule.size();
+    }
+
+    /** Perceptual blocks that are also called on the slow stream (list positions divisible by r). */
+    int slowCalls() {
+        return (perceptualModule.size() + r - 1) / r;
+    }
+
     /** Every block's folded weights for one forward pass: the perceptual module's in order, then the TLB block's. */
     List<AttentionWithFfn.Folded> fold(ParameterStore ps, Device device, boolean training) {
         List<AttentionWithFfn.Folded> folded = new ArrayList<>();

@@ -42,7 +42,7 @@ public final class DataParallel implements AutoCloseable {
 
     /** {@code workers} replicas of {@code model} (0: one per available core). */
     public DataParallel(TlbModel model, NDManager manager, int workers) {
-        int count = workers > 0 ? workers : Runtime.getRuntime().availableProcessors();
+        int count = workerCount(workers);
         replicas.add(model);
         for (int w = 1; w < count; w++) {
             replicas.add(TlbModel.create(model.config(), manager));
@@ -61,6 +61,11 @@ public final class DataParallel implements AutoCloseable {
                 target.get(i).setRequiresGradient(source.get(i).hasGradient());
             }
         }
+    }
+
+    /** The workers a configured count means: itself, or one per available core for 0. */
+    public static int workerCount(int configured) {
+        return configured > 0 ? configured : Runtime.getRuntime().availableProcessors();
     }
 
     private static Thread engineThread(Runnable r) {

@@ -53,7 +53,7 @@ public final class Trainer {
 
     /** Worker threads, each with a model replica: the config's, or one per core. */
     public int workers() {
-        return config.workers > 0 ? config.workers : Runtime.getRuntime().availableProcessors();
+        return DataParallel.workerCount(config.workers);
     }
 
     /** Images per forward/backward pass: the config's, or a share of the batch per worker up to 256. */
@@ -145,7 +145,7 @@ public final class Trainer {
     }
 
     /** The forward and backward passes of {@link #trainStep}, leaving the batch's gradient in the model. */
-    float[] accumulateGradients(DataParallel workers, NDManager manager, Batch batch) {
+    public float[] accumulateGradients(DataParallel workers, NDManager manager, Batch batch) {
         int micro = microBatchSize();
         int count = (batch.size() + micro - 1) / micro;
         List<float[]> results = workers.map(count, true, (item, replica, ps) -> {
