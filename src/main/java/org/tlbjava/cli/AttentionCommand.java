@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
-import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
@@ -84,13 +84,13 @@ final class AttentionCommand implements Callable<Integer> {
         if (!indices.isEmpty()) {
             for (int i : indices) {
                 if (i < 0 || i >= size) {
-                    throw new TlbException("--index " + i + " is outside the " + splitOptions.split + " split (0.." + (size - 1) + ")");
+                    throw new UsageException("--index " + i + " is outside the " + splitOptions.split + " split (0.." + (size - 1) + ")");
                 }
             }
             return indices.stream().mapToInt(Integer::intValue).toArray();
         }
         if (count <= 0) {
-            throw new TlbException("--count must be positive, got " + count);
+            throw new UsageException("--count must be positive, got " + count);
         }
         int n = Math.min(count, size);
         int[] first = new int[n];

@@ -16,6 +16,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
@@ -46,8 +47,10 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--steps", description = "Measured steps per phase after one warm-up step (default ${DEFAULT-VALUE}).", defaultValue = "5")
     int steps;
 
+    private static final List<String> PHASES = List.of("data", "infer", "train");
+
     @Option(names = "--only", description = "Phases to run: train, infer, data (default: all).", split = ",")
-    List<String> only = List.of("data", "infer", "train");
+    List<String> only = PHASES;
 
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
@@ -58,7 +61,12 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws IOException {
         if (batchSize <= 0 || steps <= 0) {
-            throw new TlbException("--batch-size and --steps must be positive");
+            throw new UsageException("--batch-size and --steps must be positive");
+        }
+        for (String phase : only) {
+            if (!PHASES.contains(phase)) {
+                throw new UsageException("--only: unknown phase '" + phase + "' (expected train, infer or data)");
+            }
         }
         TlbConfig config = configOptions.resolve();
         config.batchSize = batchSize;

@@ -12,7 +12,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
-import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.model.TlbModel;
@@ -45,7 +45,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (batchSize <= 0) {
-            throw new TlbException("--batch-size must be positive, got " + batchSize);
+            throw new UsageException("--batch-size must be positive, got " + batchSize);
         }
         RunDirectory run = new RunDirectory(modelOptions.model);
         try (NDManager manager = NDManager.newBaseManager()) {

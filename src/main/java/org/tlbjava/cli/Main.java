@@ -2,6 +2,7 @@ package org.tlbjava.cli;
 
 import java.io.PrintWriter;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,7 +21,10 @@ public final class Main implements Runnable {
         System.exit(execute(args));
     }
 
-    /** Runs the CLI and returns its exit code: 0 success, 1 failure, 2 bad usage. */
+    /**
+     * Runs the CLI and returns its exit code: 0 success; 1 failure (bad data or files, an error
+     * while working); 2 bad usage (an unknown option, a bad option or config value).
+     */
     public static int execute(String... args) {
         CommandLine cli = new CommandLine(new Main());
         cli.setParameterExceptionHandler((e, a) -> {
@@ -37,6 +41,11 @@ public final class Main implements Runnable {
             }
             if (cause instanceof TlbException) {
                 err.println("tlb: error: " + cause.getMessage());
+                if (cause instanceof UsageException) {
+                    err.println("See '" + c.getCommandSpec().qualifiedName() + " --help'.");
+                    err.flush();
+                    return 2;
+                }
             } else {
                 err.println("tlb: internal error: " + e);
                 if (System.getenv("TLB_DEBUG") != null) {

@@ -2,6 +2,7 @@ package org.tlbjava.cli;
 
 import java.util.List;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
@@ -19,7 +20,7 @@ final class SplitOptions {
     /** The whole split (the training run's limits do not apply), checked against the model's classes. */
     ImageSet load(TlbConfig modelConfig, List<String> modelClasses) {
         if (!split.equals("val") && !split.equals("test")) {
-            throw new TlbException("--split must be val or test, got '" + split + "'");
+            throw new UsageException("--split must be val or test, got '" + split + "'");
         }
         TlbConfig config = modelConfig.copy();
         config.trainLimit = 0;

@@ -8,10 +8,12 @@ import java.time.format.DateTimeFormatter;
 import java.util.List;
 import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.Splits;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.train.DataRecord;
 import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.ProgressBar;
 import org.tlbjava.train.RunDirectory;
@@ -50,12 +52,18 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--val-limit", paramLabel = "N", description = "Use only the first N validation images (config key val_limit).")
     Integer valLimit;
 
+    @Option(names = "--force", description = "With --resume: train on --data even when it differs from the data the run started on.")
+    boolean force;
+
     @Override
     public Integer call() throws IOException {
         return resume != null ? resumeRun() : newRun();
     }
 
     private Integer newRun() throws IOException {
+        if (force) {
+            throw new UsageException("--force only applies to --resume");
+        }
         TlbConfig config = configOptions.resolve();
         if (epochs != null) {
             config.epochs = epochs;
@@ -73,15 +81,13 @@ final class TrainCommand implements Callable<Integer> {
             config.set("val_limit=" + valLimit);
         }
         config.validate();
+        Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+        checkNewRunDirectory(dir);
         Splits splits = new DataLocator().load(data, config);
         config.numClasses = splits.classes().size();
-        Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        if (Files.exists(dir.resolve("config.json"))) {
-            throw new TlbException(dir + " already holds a run; use --resume " + dir + " or another --out");
-        }
         boolean created = !Files.exists(dir);
         RunDirectory run = new RunDirectory(dir);
-        run.writeStart(config, splits.classes());
+        run.writeStart(config, splits.classes(), DataRecord.of(dataPath(data), splits));
         System.out.println("Run directory: " + dir);
         try {
             return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
@@ -94,12 +100,30 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
+    /** A new run goes into a directory that does not exist yet or is empty, never over other files. */
+    private static void checkNewRunDirectory(Path dir) throws IOException {
+        if (Files.exists(dir.resolve("config.json"))) {
+            throw new UsageException(dir + " already holds a run; use --resume " + dir + " or another --out");
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new UsageException("--out " + dir + " is a file, not a directory");
+        }
+        if (Files.isDirectory(dir)) {
+            try (var entries = Files.list(dir)) {
+                if (entries.findAny().isPresent()) {
+                    throw new UsageException("--out " + dir + " is a directory with other files in it and not a"
+                            + " tlb run; choose a new or empty directory");
+                }
+            }
+        }
+    }
+
     private Integer resumeRun() throws IOException {
         if (configOptions.given() || batchSize != null || learningRate != null || trainLimit != null
-                || valLimit != null) {
-            throw new TlbException("--resume continues " + resume + " with its own config and data; options that"
-                    + " change the model, data or optimizer (--config, --set, --batch-size, --lr, --train-limit,"
-                    + " --val-limit) are not allowed with it (only --epochs and --data)");
+                || valLimit != null || out != null) {
+            throw new UsageException("--resume continues " + resume + " with its own config and data; options that"
+                    + " change the model, data, optimizer or place (--config, --set, --batch-size, --lr, --train-limit,"
+                    + " --val-limit, --out) are not allowed with it (only --epochs, --data and --force)");
         }
         RunDirectory run = new RunDirectory(resume);
         TlbConfig config = run.readConfig();
@@ -107,13 +131,32 @@ final class TrainCommand implements Callable<Integer> {
             config.epochs = epochs;
         }
         config.validate();
-        Splits splits = new DataLocator().load(data, config);
+        DataRecord recorded = run.readData();
+        String dataOption = data != null || recorded == null ? data : recorded.path();
+        Splits splits = new DataLocator().load(dataOption, config);
         if (!splits.classes().equals(run.readClasses())) {
             throw new TlbException("the data at " + splits.source() + " has classes " + splits.classes()
                     + " but the run in " + resume + " was trained on " + run.readClasses());
         }
+        DataRecord found = DataRecord.of(dataPath(dataOption), splits);
+        if (recorded != null && recorded.fingerprint() != null && !recorded.fingerprint().equals(found.fingerprint())) {
+            if (!force) {
+                throw new TlbException("the data at " + found.path() + " is not the data " + resume + " started on ("
+                        + recorded.path() + "): its images or labels differ (fingerprint " + shortHash(found)
+                        + ", recorded " + shortHash(recorded) + "); pass --force to train on it anyway");
+            }
+            System.out.println("Resuming on different data (--force): " + found.path() + " instead of " + recorded.path());
+        }
         return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                .fit(DataLocator.root(data).toString()));
+                .fit(DataLocator.root(dataOption).toString()));
+    }
+
+    private static String dataPath(String dataOption) {
+        return DataLocator.root(dataOption).toAbsolutePath().normalize().toString();
+    }
+
+    private static String shortHash(DataRecord record) {
+        return record.fingerprint().substring(0, 12);
     }
 
     private static Integer report(List<EpochRecord> history) {

@@ -1,6 +1,7 @@
 package org.tlbjava.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -20,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 
 /**
  * The run configuration. Defaults are the reference example's {@code config} dict, key for key
@@ -31,9 +33,15 @@ public final class TlbConfig {
             new ObjectMapper()
                     .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
                     .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+                    .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
+                    .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION)
                     .enable(SerializationFeature.INDENT_OUTPUT);
 
     // --- the reference's config ---
+    /**
+     * Allows PyTorch's "medium" matmul precision (bfloat16 on CPUs that have it); float32 results
+     * where they do not. What it does on this machine is measured and logged (model.EngineTuning).
+     */
     public boolean mixedPrecision = true;
     public String dataset = "cifar10";
     public int trainSlice = 40_000;
@@ -99,7 +107,7 @@ public final class TlbConfig {
     public void set(String assignment) {
         int eq = assignment.indexOf('=');
         if (eq <= 0) {
-            throw new TlbException("--set expects key=value, got '" + assignment + "'");
+            throw new UsageException("--set expects key=value, got '" + assignment + "'");
         }
         String key = assignment.substring(0, eq).trim();
         String raw = assignment.substring(eq + 1).trim();
@@ -121,15 +129,15 @@ public final class TlbConfig {
         try {
             JSON.readerForUpdating(this).readValue(single);
         } catch (UnrecognizedPropertyException e) {
-            throw new TlbException(
+            throw new UsageException(
                     where + ": unknown config key '" + key + "' (known keys: "
                             + String.join(", ", keys()) + ")");
         } catch (MismatchedInputException e) {
-            throw new TlbException(
+            throw new UsageException(
                     where + ": bad value " + value + " for '" + key + "': expected "
                             + describe(e.getTargetType()));
         } catch (IOException e) {
-            throw new TlbException(where + ": bad value for '" + key + "': " + e.getMessage());
+            throw new UsageException(where + ": bad value for '" + key + "': " + e.getMessage());
         }
     }
 
@@ -188,6 +196,14 @@ public final class TlbConfig {
         if (inputShape == null || inputShape.length != 3 || inputShape[2] != 3
                 || inputShape[0] <= 0 || inputShape[1] <= 0) {
             problems.add("input_shape must be [height, width, 3] with positive sizes");
+        } else if (inputShape[0] != inputShape[1]) {
+            problems.add("input_shape must be square, [N, N, 3] (images are scaled to N x N), got "
+                    + java.util.Arrays.toString(inputShape));
+        } else if (imageSize > 0 && resizeMargin >= 0 && inputShape[0] + resizeMargin < imageSize) {
+            problems.add("the random crop of image_size " + imageSize + " does not fit in the resized training"
+                    + " image of input_shape + resize_margin = " + inputShape[0] + " + " + resizeMargin + " = "
+                    + (inputShape[0] + resizeMargin) + "; raise resize_margin to at least "
+                    + (imageSize - inputShape[0]) + " or lower image_size");
         }
         if (imageSize > 0 && patchSize > 0 && imageSize % patchSize != 0) {
             problems.add("image_size " + imageSize + " is not divisible by patch_size " + patchSize);
@@ -208,7 +224,7 @@ public final class TlbConfig {
             problems.add("val_fraction must be in (0, 1), got " + valFraction);
         }
         if (!problems.isEmpty()) {
-            throw new TlbException("invalid config: " + String.join("; ", problems));
+            throw new UsageException("invalid config: " + String.join("; ", problems));
         }
         return this;
     }

@@ -25,6 +25,8 @@ public final class BatchLoader implements Iterable<Batch>, AutoCloseable {
     private final long seed;
     private final int[] order;
     private Thread worker;
+    /** Why the background thread stopped early; read by the consumer after it takes {@link #END}. */
+    private volatile RuntimeException failure;
 
     private BatchLoader(ImageSet set, TlbConfig config, int batchSize, boolean training, int epoch) {
         this.set = set;
@@ -77,10 +79,17 @@ public final class BatchLoader implements Iterable<Batch>, AutoCloseable {
         close();
         BlockingQueue<Batch> queue = new ArrayBlockingQueue<>(PREFETCH);
         int count = batchCount();
+        failure = null;
         worker = new Thread(() -> {
             try {
-                for (int b = 0; b < count; b++) {
-                    queue.put(build(b));
+                try {
+                    for (int b = 0; b < count; b++) {
+                        queue.put(build(b));
+                    }
+                } catch (RuntimeException | Error e) {
+                    // ends the consumer's wait with this error instead of leaving it waiting forever
+                    failure = e instanceof RuntimeException ? (RuntimeException) e
+                            : new IllegalStateException("the batch thread failed: " + e, e);
                 }
                 queue.put(END);
             } catch (InterruptedException e) {
@@ -101,6 +110,9 @@ public final class BatchLoader implements Iterable<Batch>, AutoCloseable {
                         Thread.currentThread().interrupt();
                         throw new IllegalStateException("interrupted while waiting for a batch", e);
                     }
+                }
+                if (next == END && failure != null) {
+                    throw failure;
                 }
                 return next != END;
             }

@@ -1,6 +1,9 @@
 package org.tlbjava.model;
 
 import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
@@ -17,11 +20,15 @@ import java.nio.file.Path;
  * <li>glibc keeps freed buffers instead of unmapping them. A training step allocates and frees
  *     thousands of 0.5–10 MB tensors; by default each is a fresh mmap whose pages the kernel
  *     faults in and zeroes on first touch, ~25 % of a step's CPU time here.</li>
- * <li>mixed precision: PyTorch's "medium" float32 matmul precision, under which fp32 matmuls run
- *     as oneDNN bf16 matmuls (bf16 inputs, fp32 accumulation and results) on CPUs with AVX-512
- *     bf16: the reference's mixed_float16 policy for its matmuls, in the 16-bit format this CPU
- *     computes in (no loss scaling needed), with fp32 weights. DJL has no call for it, so it is
- *     made on libtorch's own symbols.</li>
+ * <li>matmul kernels: PyTorch's "medium" float32 matmul precision hands fp32 matmuls to oneDNN.
+ *     On a CPU with bfloat16 support oneDNN then computes them in bf16 (the reference's
+ *     mixed_float16 policy, in the 16-bit format CPUs have); on one without (this project's AMD
+ *     machines) the results stay float32, bit for bit the same function, and inference runs ~3x
+ *     faster than on MKL's generic path. Which of the two happens is measured, not assumed
+ *     ({@link #configureMatmuls}). DJL has no call for the setting, so it is made on libtorch's
+ *     own symbols.</li>
+ * <li>libtorch's "AutoNonVariableTypeMode is deprecated" warning, printed by a guard DJL's native
+ *     library takes, is marked as already printed.</li>
  * </ul>
  */
 public final class EngineTuning {
@@ -39,8 +46,33 @@ public final class EngineTuning {
             "_ZN2at7Context25setFloat32MatmulPrecisionENS_22Float32MatmulPrecisionE";
     private static final String GET_PRECISION = "_ZNK2at7Context22float32MatmulPrecisionEv";
 
+    /** The warn-once flag (a function-local static and its guard) behind DJL's deprecation warning. */
+    private static final String[] WARN_ONCE_SYMBOLS = {
+        "_ZGVZN2at23AutoNonVariableTypeModeC4EbE17torch_warn_once_1",
+        "_ZZN2at23AutoNonVariableTypeModeC4EbE17torch_warn_once_1"};
+
+    /** How this process computes matmuls, as measured by {@link #configureMatmuls}. */
+    public enum Matmuls {
+        BFLOAT16("matmuls in bfloat16 (float32 weights, accumulation and other operations)"),
+        FLOAT32_ONEDNN("matmuls in float32 on oneDNN's kernels (this CPU has no bfloat16 support,"
+                + " so mixed_precision changes no number)"),
+        FLOAT32("matmuls in float32");
+
+        private final String description;
+
+        Matmuls(String description) {
+            this.description = description;
+        }
+
+        public String description() {
+            return description;
+        }
+    }
+
     private static boolean allocatorTuned;
+    private static boolean warningSilenced;
     private static NativeLibrary libtorch;
+    private static Boolean mediumRounds;
 
     private interface LibC extends Library {
         int mallopt(int param, int value);
@@ -64,37 +96,95 @@ public final class EngineTuning {
     }
 
     /**
-     * Lets fp32 matmuls run in bf16 (true) or keeps them fp32 (false), for the whole process.
-     * Returns whether the engine now runs as asked; when libtorch's symbols are not found
-     * (another engine build) matmuls stay fp32 and asking for bf16 returns false.
+     * Chooses the matmul kernels for the whole process and returns what they compute. "Medium"
+     * precision is taken whenever it leaves results in float32 (faster, same numbers), and
+     * otherwise only when {@code mixedPrecision} asks for bfloat16. Off libtorch (symbols not
+     * found) matmuls stay as the engine has them: float32.
      */
-    public static synchronized boolean bf16Matmul(boolean enabled) {
+    public static synchronized Matmuls configureMatmuls(boolean mixedPrecision) {
+        silenceDeprecationWarning();
+        if (!setPrecision(MEDIUM)) {
+            return Matmuls.FLOAT32;
+        }
+        if (mediumRounds == null) {
+            mediumRounds = roundsToBfloat16();
+        }
+        if (!mediumRounds) {
+            return Matmuls.FLOAT32_ONEDNN;
+        }
+        if (mixedPrecision) {
+            return Matmuls.BFLOAT16;
+        }
+        setPrecision(HIGHEST);
+        return Matmuls.FLOAT32;
+    }
+
+    private static boolean setPrecision(int wanted) {
         NativeLibrary torch = libtorchCpu();
         if (torch == null) {
-            return !enabled;
+            return false;
         }
         try {
             Pointer context = torch.getFunction(GLOBAL_CONTEXT).invokePointer(new Object[0]);
-            int wanted = enabled ? MEDIUM : HIGHEST;
             torch.getFunction(SET_PRECISION).invokeVoid(new Object[] {context, wanted});
             return torch.getFunction(GET_PRECISION).invokeInt(new Object[] {context}) == wanted;
         } catch (UnsatisfiedLinkError e) {
-            return !enabled;
+            return false;
         }
     }
 
-    /** The libtorch_cpu library DJL has loaded into this process, found once through /proc/self/maps. */
-    private static NativeLibrary libtorchCpu() {
-        if (libtorch != null) {
-            return libtorch;
+    /**
+     * Whether a matmul now rounds its inputs to bfloat16: (1 + 2^-10) times the identity is
+     * exact in float32 and 1 in bfloat16, whose mantissa has 7 bits. The size is the model's.
+     */
+    static boolean roundsToBfloat16() {
+        try (NDManager manager = NDManager.newBaseManager()) {
+            float value = 1 + 0x1p-10f;
+            NDArray a = manager.full(new Shape(256, 64), value);
+            NDArray product = a.matMul(manager.eye(64));
+            return product.getFloat(0, 0) != value;
         }
+    }
+
+    /**
+     * DJL's native library enters {@code at::AutoNonVariableTypeMode}, whose constructor warns once
+     * per process through a function-local static; marking that static as initialised (its
+     * Itanium ABI guard byte and the flag) skips the warning and nothing else.
+     */
+    private static void silenceDeprecationWarning() {
+        if (warningSilenced) {
+            return;
+        }
+        warningSilenced = true;
+        NativeLibrary djl = loadedLibrary("libdjl_torch.so"); // DJL names it <version>-libdjl_torch.so
+        if (djl == null) {
+            return;
+        }
+        try {
+            for (String symbol : WARN_ONCE_SYMBOLS) {
+                djl.getGlobalVariableAddress(symbol).setByte(0, (byte) 1);
+            }
+        } catch (UnsatisfiedLinkError e) {
+            // another build of the native library: the warning stays, nothing else changes
+        }
+    }
+
+    /** The libtorch_cpu library DJL has loaded into this process. */
+    private static NativeLibrary libtorchCpu() {
+        if (libtorch == null) {
+            libtorch = loadedLibrary("/libtorch_cpu.so");
+        }
+        return libtorch;
+    }
+
+    /** A native library the engine has loaded, found through /proc/self/maps; null when absent. */
+    private static NativeLibrary loadedLibrary(String nameSuffix) {
         Engine.getEngine("PyTorch"); // loads the native libraries
         try {
             for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
                 int slash = line.indexOf('/');
-                if (slash >= 0 && line.endsWith("/libtorch_cpu.so")) {
-                    libtorch = NativeLibrary.getInstance(line.substring(slash));
-                    return libtorch;
+                if (slash >= 0 && line.endsWith(nameSuffix)) {
+                    return NativeLibrary.getInstance(line.substring(slash));
                 }
             }
         } catch (IOException | UnsatisfiedLinkError e) {

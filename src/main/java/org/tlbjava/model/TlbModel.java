@@ -25,7 +25,7 @@ public final class TlbModel extends Module {
     private final RecurrentCell cell;
     private final Dense head;
     private final Dropout dropout = new Dropout();
-    private boolean bf16Matmul;
+    private EngineTuning.Matmuls matmuls;
 
     private TlbModel(TlbConfig config) {
         this.config = config;
@@ -37,12 +37,18 @@ public final class TlbModel extends Module {
     /** A model with fresh weights drawn from {@code config.seed}: the same seed gives the same weights. */
     public static TlbModel create(TlbConfig config, NDManager manager) {
         config.validate();
+        MemoryEstimate.requireFits(config, 1, 0, false);
         EngineTuning.tuneAllocator();
         TlbModel model = new TlbModel(config);
-        model.bf16Matmul = EngineTuning.bf16Matmul(config.mixedPrecision) && config.mixedPrecision;
+        model.matmuls = EngineTuning.configureMatmuls(config.mixedPrecision);
         Engine.getInstance().setRandomSeed((int) config.seed);
         model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
         return model;
+    }
+
+    /** The parameter count of {@code config}'s model, from the declared shapes: nothing is allocated. */
+    public static long parameterCount(TlbConfig config) {
+        return new TlbModel(config).parameterCount();
     }
 
     public TlbConfig config() {
@@ -50,11 +56,11 @@ public final class TlbModel extends Module {
     }
 
     /**
-     * Whether this model's matmuls run in bf16 (mixed_precision on and the engine accepting it).
-     * The setting is the engine's, for the whole process: the last model created decides it.
+     * How this model's matmuls compute (measured when it was created). The setting is the
+     * engine's, for the whole process: the last model created decides it.
      */
-    public boolean bf16Matmul() {
-        return bf16Matmul;
+    public EngineTuning.Matmuls matmuls() {
+        return matmuls;
     }
 
     /** Restarts the dropout masks' random sequence: the same seed gives the same masks. */

@@ -11,33 +11,42 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
-import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.io.SealedFile;
 import org.tlbjava.model.TlbModel;
 
 /**
- * The files of one training run. {@code config.json} and {@code classes.json} are written when
- * the run starts; {@code checkpoint.bin} (weights, optimizer moments, epoch, history) and then
- * {@code model.params}, the history and the plots after every epoch. Every file is written
- * atomically, so a run killed at any moment can be resumed from its last checkpoint.
+ * The files of one training run. {@code config.json}, {@code classes.json} and {@code data.json}
+ * are written when the run starts; {@code checkpoint.bin} (weights, optimizer moments, epoch,
+ * history) and then {@code model.params}, the history and the plots after every epoch. Every file
+ * is written atomically, and the two weight files are sealed (length and SHA-256), so a run killed
+ * at any moment resumes from its last checkpoint and a damaged file is refused, never used. The
+ * checkpoint before the last is kept as {@code checkpoint.prev.bin} to fall back on.
  */
 public final class RunDirectory {
     static final String CONFIG = "config.json";
     static final String CLASSES = "classes.json";
+    static final String DATA = "data.json";
     static final String CHECKPOINT = "checkpoint.bin";
+    static final String PREVIOUS_CHECKPOINT = "checkpoint.prev.bin";
     static final String MODEL = "model.params";
-    private static final String CHECKPOINT_MAGIC = "tlb-checkpoint-1";
-    private static final String MODEL_MAGIC = "tlb-model-1";
+    private static final String CHECKPOINT_MAGIC = "tlb-checkpoint-2";
+    private static final String MODEL_MAGIC = "tlb-model-2";
+    /** The unsealed formats of runs written before sealing; still read. */
+    private static final String LEGACY_CHECKPOINT_MAGIC = "tlb-checkpoint-1";
+    private static final String LEGACY_MODEL_MAGIC = "tlb-model-1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
@@ -53,15 +62,21 @@ public final class RunDirectory {
     /** What the run had finished when its checkpoint was written. */
     public record State(int epochsCompleted, long optimizerSteps, String data, List<EpochRecord> history) {}
 
-    public void writeStart(TlbConfig config, List<String> classes) throws IOException {
+    /** A checkpoint read back, and the lines that say how (a fallback to the previous one). */
+    public record Restored(State state, List<String> notes) {}
+
+    public void writeStart(TlbConfig config, List<String> classes, DataRecord data) throws IOException {
         AtomicFiles.writeString(dir.resolve(CONFIG), config.toJson() + "\n");
         AtomicFiles.writeString(dir.resolve(CLASSES), JSON.writeValueAsString(classes) + "\n");
+        AtomicFiles.writeString(dir.resolve(DATA), JSON.writeValueAsString(data) + "\n");
     }
 
     public TlbConfig readConfig() {
         Path file = dir.resolve(CONFIG);
         try {
             return TlbConfig.fromJson(Files.readString(file), file.toString()).validate();
+        } catch (UsageException e) {
+            throw new TlbException(file + " holds an " + e.getMessage());
         } catch (NoSuchFileException e) {
             throw new TlbException(dir + " is not a tlb run directory: it has no " + CONFIG);
         } catch (IOException e) {
@@ -84,25 +99,51 @@ public final class RunDirectory {
         }
     }
 
-    public boolean hasCheckpoint() {
-        return Files.exists(dir.resolve(CHECKPOINT));
+    /**
+     * Where the run's data came from: {@code data.json}, or for a run written before it existed,
+     * the path its checkpoint recorded (no fingerprint); null when neither is there.
+     */
+    public DataRecord readData() {
+        Path file = dir.resolve(DATA);
+        try {
+            return JSON.readValue(Files.readString(file), DataRecord.class);
+        } catch (NoSuchFileException e) {
+            return null;
+        } catch (IOException e) {
+            throw new TlbException(file + " is corrupt: " + e.getMessage());
+        }
     }
 
-    /** Writes the checkpoint, then the final-model file, history and plots that derive from it. */
+    public boolean hasCheckpoint() {
+        return Files.exists(dir.resolve(CHECKPOINT)) || Files.exists(dir.resolve(PREVIOUS_CHECKPOINT));
+    }
+
+    /**
+     * Writes the checkpoint (the one it replaces becomes {@code checkpoint.prev.bin}), then the
+     * final-model file, history and plots that derive from it.
+     */
     public void writeEpoch(TlbModel model, AdamW optimizer, State state) throws IOException {
+        byte[] stateJson = JSON.writeValueAsBytes(state);
         byte[] moments = optimizer.state().encode();
-        AtomicFiles.write(dir.resolve(CHECKPOINT), stream -> {
+        Path checkpoint = dir.resolve(CHECKPOINT);
+        Path staged = dir.resolve(CHECKPOINT + ".new");
+        SealedFile.write(staged, CHECKPOINT_MAGIC, stream -> {
             DataOutputStream out = new DataOutputStream(stream);
-            out.writeUTF(CHECKPOINT_MAGIC);
-            out.writeUTF(JSON.writeValueAsString(state));
+            out.writeInt(stateJson.length);
+            out.write(stateJson);
             model.saveParameters(out);
             out.writeInt(moments.length);
             out.write(moments);
             out.flush();
         });
-        AtomicFiles.write(dir.resolve(MODEL), stream -> {
+        // Killed between these two moves, the run has only checkpoint.prev.bin, which resume reads.
+        if (Files.exists(checkpoint)) {
+            Files.move(checkpoint, dir.resolve(PREVIOUS_CHECKPOINT), StandardCopyOption.ATOMIC_MOVE,
+                    StandardCopyOption.REPLACE_EXISTING);
+        }
+        Files.move(staged, checkpoint, StandardCopyOption.ATOMIC_MOVE);
+        SealedFile.write(dir.resolve(MODEL), MODEL_MAGIC, stream -> {
             DataOutputStream out = new DataOutputStream(stream);
-            out.writeUTF(MODEL_MAGIC);
             model.saveParameters(out);
             out.flush();
         });
@@ -120,24 +161,70 @@ public final class RunDirectory {
         Plots.write(history, dir);
     }
 
-    /** Restores weights and optimizer moments from the checkpoint and returns the state it recorded. */
-    public State readCheckpoint(TlbModel model, AdamW optimizer, NDManager manager) {
-        Path file = dir.resolve(CHECKPOINT);
-        try (InputStream stream = Files.newInputStream(file)) {
-            DataInputStream in = new DataInputStream(stream);
-            expectMagic(in, CHECKPOINT_MAGIC, file);
-            State state = JSON.readValue(in.readUTF(), State.class);
+    /**
+     * Restores weights and optimizer moments from the newest good checkpoint and returns the state
+     * it recorded. When {@code checkpoint.bin} is damaged or missing, the previous checkpoint is
+     * used and the damaged file is set aside as {@code checkpoint.bin.corrupt}, so the next
+     * checkpoint does not rotate it into the fallback place.
+     */
+    public Restored readCheckpoint(TlbModel model, AdamW optimizer, NDManager manager) {
+        Path current = dir.resolve(CHECKPOINT);
+        Path previous = dir.resolve(PREVIOUS_CHECKPOINT);
+        if (!Files.exists(current) && !Files.exists(previous)) {
+            throw new TlbException(dir + " has no " + CHECKPOINT);
+        }
+        TlbException damage;
+        if (Files.exists(current)) {
+            try {
+                return new Restored(readCheckpoint(current, model, optimizer, manager), List.of());
+            } catch (TlbException e) {
+                damage = e;
+            }
+        } else {
+            damage = new TlbException(current + " is missing (the run was stopped while replacing it)");
+        }
+        if (!Files.exists(previous)) {
+            throw damage;
+        }
+        State state;
+        try {
+            state = readCheckpoint(previous, model, optimizer, manager);
+        } catch (TlbException e) {
+            throw new TlbException(damage.getMessage() + "; the previous checkpoint is no better: " + e.getMessage());
+        }
+        List<String> notes = new ArrayList<>();
+        notes.add(damage.getMessage());
+        try {
+            if (Files.exists(current)) {
+                Files.move(current, dir.resolve(CHECKPOINT + ".corrupt"), StandardCopyOption.REPLACE_EXISTING);
+                notes.add("set it aside as " + CHECKPOINT + ".corrupt");
+            }
+        } catch (IOException e) {
+            throw new TlbException("cannot set aside the damaged " + current + ": " + e.getMessage());
+        }
+        notes.add("fell back to " + previous + " (after epoch " + state.epochsCompleted() + ")");
+        return new Restored(state, notes);
+    }
+
+    private static State readCheckpoint(Path file, TlbModel model, AdamW optimizer, NDManager manager) {
+        SealedFile.Contents contents = SealedFile.read(file, CHECKPOINT_MAGIC, LEGACY_CHECKPOINT_MAGIC, "tlb checkpoint");
+        try (DataInputStream in = contents.stream()) {
+            String stateJson;
+            if (contents.verified()) {
+                stateJson = new String(in.readNBytes(in.readInt()), StandardCharsets.UTF_8);
+            } else {
+                stateJson = in.readUTF();
+            }
+            State state = JSON.readValue(stateJson, State.class);
             loadWeights(model, manager, in, file);
             byte[] moments = in.readNBytes(in.readInt());
             optimizer.restore(NDList.decode(manager, moments), state.optimizerSteps());
             return state;
-        } catch (NoSuchFileException e) {
-            throw new TlbException(dir + " has no " + CHECKPOINT);
         } catch (IOException | RuntimeException e) {
             if (e instanceof TlbException) {
                 throw (TlbException) e;
             }
-            throw new TlbException(file + " is corrupt: " + e.getMessage());
+            throw new TlbException(file + " is corrupt: " + describe(e));
         }
     }
 
@@ -150,32 +237,24 @@ public final class RunDirectory {
                     + dir.resolve(CONFIG) + " has num_classes " + config.numClasses);
         }
         Path file = dir.resolve(MODEL);
-        TlbModel model = TlbModel.create(config, manager);
-        try (InputStream stream = Files.newInputStream(file)) {
-            DataInputStream in = new DataInputStream(stream);
-            expectMagic(in, MODEL_MAGIC, file);
-            loadWeights(model, manager, in, file);
-            return model;
-        } catch (NoSuchFileException e) {
+        if (!Files.exists(file)) {
             throw new TlbException(dir + " is incomplete: it has no " + MODEL
                     + " (no epoch has finished; continue with tlb train --resume " + dir + ")");
+        }
+        SealedFile.Contents contents = SealedFile.read(file, MODEL_MAGIC, LEGACY_MODEL_MAGIC, "tlb model file");
+        TlbModel model = TlbModel.create(config, manager);
+        try (DataInputStream in = contents.stream()) {
+            loadWeights(model, manager, in, file);
+            return model;
         } catch (IOException e) {
-            throw new TlbException(file + " is corrupt: " + e.getMessage());
+            throw new TlbException(file + " is corrupt: " + describe(e));
         }
     }
 
-    private static void expectMagic(DataInputStream in, String magic, Path file) throws IOException {
-        String found;
-        try {
-            found = in.readUTF();
-        } catch (EOFException | java.io.UTFDataFormatException e) {
-            found = null;
-        }
-        if (!magic.equals(found)) {
-            throw new TlbException(file + " is not a " + magic + " file (corrupt or from another tool)");
-        }
+    private static String describe(Exception e) {
+        return e instanceof java.io.EOFException ? "it ends early (truncated)"
+                : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
     }
-
     /** Loads saved weights and checks every shape against the config's model. */
     private static void loadWeights(TlbModel model, NDManager manager, DataInputStream in, Path file)
             throws IOException {

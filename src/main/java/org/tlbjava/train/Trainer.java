@@ -21,6 +21,7 @@ import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.Splits;
+import org.tlbjava.model.MemoryEstimate;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -65,11 +66,10 @@ public final class Trainer {
 
     /** Trains from the run's checkpoint (or from scratch) to {@code config.epochs}; returns the full history. */
     public List<EpochRecord> fit(String dataDescription) throws IOException {
-        if (data.train().size() < config.batchSize) {
-            throw new TlbException("batch_size " + config.batchSize + " is larger than the " + data.train().size()
-                    + " training images: an epoch would have no step");
-        }
-        try (NDManager manager = NDManager.newBaseManager();
+        checkData();
+        MemoryEstimate.requireFits(config, workers(), microBatchSize(), true);
+        try (RunLock lock = RunLock.acquire(run.path());
+                NDManager manager = NDManager.newBaseManager();
                 PrintWriter log = new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
                         StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
             TlbModel model = TlbModel.create(config, manager);
@@ -77,9 +77,15 @@ public final class Trainer {
             List<EpochRecord> history = new ArrayList<>();
             int startEpoch = 0;
             if (run.hasCheckpoint()) {
-                RunDirectory.State state = run.readCheckpoint(model, optimizer, manager);
-                history.addAll(state.history());
-                startEpoch = state.epochsCompleted();
+                RunDirectory.Restored restored = run.readCheckpoint(model, optimizer, manager);
+                restored.notes().forEach(note -> say(log, "Checkpoint: " + note));
+                history.addAll(restored.state().history());
+                startEpoch = restored.state().epochsCompleted();
+                if (startEpoch >= config.epochs) {
+                    say(log, run.path() + " has already finished " + startEpoch + " epochs; pass --epochs N"
+                            + " (more than " + startEpoch + ") to train it further");
+                    return history;
+                }
                 say(log, "Resuming " + run.path() + " after epoch " + startEpoch + " of " + config.epochs);
             }
             for (Pair<String, Parameter> p : model.getParameters()) {
@@ -90,12 +96,7 @@ public final class Trainer {
                         data.train().size(), data.val().size(), data.classes().size()));
                 say(log, String.format(Locale.ROOT, "Model: %,d parameters; batch %d in micro-batches of %d on %d workers",
                         model.parameterCount(), config.batchSize, microBatchSize(), workers.workers()));
-                if (model.bf16Matmul()) {
-                    say(log, "mixed_precision: matmuls in bfloat16 (fp32 weights, accumulation and other operations)");
-                } else if (config.mixedPrecision) {
-                    say(log, "mixed_precision: not in effect (this engine build does not take bfloat16 matmuls);"
-                            + " training runs in float32");
-                }
+                say(log, "Compute: " + model.matmuls().description() + " (mixed_precision " + config.mixedPrecision + ")");
                 for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
                     out.println("Epoch " + (epoch + 1) + "/" + config.epochs);
                     EpochRecord record = epoch(workers, optimizer, manager, epoch);
@@ -106,6 +107,20 @@ public final class Trainer {
                 }
                 return history;
             }
+        }
+    }
+
+    /** Refuses data that cannot fill one batch or whose image size is not the config's input size. */
+    private void checkData() {
+        if (data.train().size() < config.batchSize) {
+            throw new TlbException("batch_size " + config.batchSize + " is larger than the " + data.train().size()
+                    + " training images: an epoch would have no step");
+        }
+        int side = config.inputShape[0];
+        if (data.train().height() != side || data.train().width() != side) {
+            throw new TlbException("the training images are " + data.train().height() + "x" + data.train().width()
+                    + " but input_shape is [" + side + ", " + side + ", 3]; set input_shape to ["
+                    + data.train().height() + ", " + data.train().width() + ", 3] for this data");
         }
     }
 

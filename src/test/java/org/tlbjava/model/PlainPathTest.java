@@ -50,7 +50,7 @@ class PlainPathTest {
     @AfterEach
     void close() {
         manager.close();
-        EngineTuning.bf16Matmul(new TlbConfig().mixedPrecision);
+        EngineTuning.configureMatmuls(new TlbConfig().mixedPrecision);
     }
 
     private static TlbConfig float32NoDropout() {
@@ -126,21 +126,28 @@ class PlainPathTest {
     }
 
     /**
-     * Mixed precision changes the logits only by bf16 rounding of the matmul inputs. (The engine
-     * takes the bf16 route for matmuls of some size only, hence 64 images.)
+     * mixed_precision changes the logits exactly as much as the engine says its matmuls round:
+     * not at all when they stay float32 (this project's CPUs), by bf16 rounding when they do not.
+     * Same model, same path, only the setting differs.
      */
     @Test
-    void bf16MatmulsStayCloseToFloat32() {
+    void mixedPrecisionDoesWhatTheEngineReports() {
         TlbConfig c = float32NoDropout();
         c.mixedPrecision = true;
         TlbModel model = TlbModel.create(c, manager);
         NDArray x = images(64);
         float[] mixed = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
-        EngineTuning.bf16Matmul(false);
-        float[] plain = new PlainTlb(model, manager).logits(x).toFloatArray();
-        assertFalse(java.util.Arrays.equals(mixed, plain), "bf16 matmuls are in effect");
+        EngineTuning.Matmuls mode = model.matmuls();
+        EngineTuning.configureMatmuls(false);
+        float[] plain = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
+        double largest = 0;
         for (int i = 0; i < plain.length; i++) {
-            assertEquals(plain[i], mixed[i], 0.05, "logit " + i);
+            largest = Math.max(largest, Math.abs(plain[i] - mixed[i]));
+        }
+        if (mode == EngineTuning.Matmuls.BFLOAT16) {
+            assertTrue(largest > 1e-4 && largest < 0.05, "bf16 rounding shows, within bounds: " + largest);
+        } else {
+            assertTrue(largest < 1e-5, mode + " must leave float32 results unchanged: " + largest);
         }
     }
 

@@ -44,7 +44,7 @@ class TrainerTest {
     private List<EpochRecord> train(TlbConfig c, Splits splits, Path dir) throws Exception {
         RunDirectory run = new RunDirectory(dir);
         if (!Files.exists(dir.resolve("config.json"))) {
-            run.writeStart(c, splits.classes());
+            run.writeStart(c, splits.classes(), DataRecord.of("test", splits));
         }
         return new Trainer(c, splits, run, new PrintStream(new ByteArrayOutputStream()), false).fit("test");
     }
@@ -63,7 +63,7 @@ class TrainerTest {
         JsonNode json = new ObjectMapper().readTree(dir.resolve("history.json").toFile());
         assertEquals(2, json.size());
         for (JsonNode epoch : json) {
-            for (String key : new String[] {"loss", "accuracy", "valLoss", "valAccuracy", "seconds", "learningRate"}) {
+            for (String key : new String[] {"loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate"}) {
                 assertTrue(Double.isFinite(epoch.get(key).asDouble()), key);
             }
         }
