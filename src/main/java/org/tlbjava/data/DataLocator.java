@@ -90,7 +90,7 @@ public final class DataLocator {
             return CifarBinary.load(extracted(archive, root), config.trainSlice);
         }
         if (Files.isDirectory(root) && ImageFolder.looksLikeImageFolder(root)) {
-            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed);
+            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed, config.maxImagePixels);
         }
         download(root);
         return CifarBinary.load(extracted(archive, root), config.trainSlice);
