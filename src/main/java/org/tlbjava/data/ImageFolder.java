@@ -93,7 +93,7 @@ public final class ImageFolder {
             int label = classes.indexOf(classDir.getFileName().toString());
             if (label < 0) {
                 throw new TlbException("class folder " + classDir + " is not a class of the training images "
-                        + classes + ": a model cannot learn it, so it would be dropped silently");
+                        + classes + ": the model cannot learn it; add it to train/ or remove it");
             }
             List<Path> files;
             try (Stream<Path> entries = Files.list(classDir)) {
