@@ -9,7 +9,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
-import org.tlbjava.data.ImageFolder;
+import org.tlbjava.UsageException;
+import org.tlbjava.data.ImageFiles;
 import org.tlbjava.explain.Prediction;
 import org.tlbjava.explain.TlbClassifier;
 import picocli.CommandLine.Command;
@@ -18,7 +19,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "predict", mixinStandardHelpOptions = true,
-        description = "Classify image files (PNG/JPEG/BMP, any size) with a trained model: the top-K classes of each.")
+        description = {"Classify image files with a trained model: the top-K classes of each.",
+            "Formats: " + ImageFiles.FORMAT_NAMES + ", any size up to the model config's max_image_pixels."})
 final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
@@ -29,13 +31,16 @@ final class PredictCommand implements Callable<Integer> {
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
 
-    @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "Image files.")
+    @Parameters(paramLabel = "IMAGE", arity = "1..*", description = "Image files; - reads one image from stdin.")
     List<Path> images;
 
     @Override
     public Integer call() {
         if (top <= 0) {
-            throw new TlbException("--top must be positive, got " + top);
+            throw new UsageException("--top must be positive, got " + top);
+        }
+        if (images.stream().filter(PredictCommand::isStdin).count() > 1) {
+            throw new UsageException("- (stdin) may be given once: it holds one image");
         }
         int failed = 0;
         List<Map<String, Object>> results = new ArrayList<>();
@@ -44,7 +49,9 @@ final class PredictCommand implements Callable<Integer> {
                 Map<String, Object> entry = new LinkedHashMap<>();
                 entry.put("file", file.toString());
                 try {
-                    BufferedImage image = ImageFolder.readImage(file);
+                    long maxPixels = classifier.config().maxImagePixels;
+                    BufferedImage image = isStdin(file) ? ImageFiles.read(System.in, "stdin", maxPixels)
+                            : ImageFiles.read(file, maxPixels);
                     Prediction p = classifier.predict(image);
                     List<Map<String, Object>> ranked = new ArrayList<>();
                     StringBuilder line = new StringBuilder(file.toString()).append(':');
@@ -66,5 +73,9 @@ final class PredictCommand implements Callable<Integer> {
             System.out.println(Json.line(Map.of("predictions", results, "failed", failed)));
         }
         return failed == 0 ? 0 : 1;
+    }
+
+    private static boolean isStdin(Path file) {
+        return file.toString().equals("-");
     }
 }

@@ -77,6 +77,8 @@ public final class TlbConfig {
     public int valLimit = 0;
     /** Fraction of an image folder held out for validation when it has no {@code val/}. */
     public double valFraction = 0.2;
+    /** Largest image (width x height) read from a file; larger ones are refused before decoding. */
+    public long maxImagePixels = 50_000_000;
 
     /** Reads a JSON config file; keys it does not mention keep their defaults. */
     public static TlbConfig load(Path file) {
@@ -178,6 +180,7 @@ public final class TlbConfig {
         positive(problems, "num_heads", numHeads);
         positive(problems, "key_dim", keyDim);
         positive(problems, "train_slice", trainSlice);
+        positive(problems, "max_image_pixels", maxImagePixels);
         if (numClasses < 2) {
             problems.add("num_classes must be at least 2, got " + numClasses);
         }

@@ -10,12 +10,19 @@ import org.tlbjava.config.TlbConfig;
  * Finds the training data: {@code --data DIR}, else {@code $TLB_DATA}, else a cache directory in
  * the user's home. Each may be the CIFAR-10 batch directory, a directory containing
  * {@code cifar-10-batches-bin/} or {@code cifar-10-binary.tar.gz}, or an image folder. When none
- * of these is there, CIFAR-10 is downloaded into it.
+ * of these is there, CIFAR-10 is downloaded into it. Only the cache directory is ever created: a
+ * mistyped {@code --data} or {@code $TLB_DATA} is an error, not a new empty folder.
  */
 public final class DataLocator {
     public static final String CIFAR_URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz";
     public static final String CIFAR_MD5 = "c32a1d4ab5d03f1284b67883e8d87530";
     public static final String ARCHIVE_NAME = "cifar-10-binary.tar.gz";
+    /**
+     * The official archive expands to ~185 MB: five training batches, the test batch and a few
+     * small files. Anything far larger is not CIFAR-10 (a gzip bomb expands 1000-fold).
+     */
+    static final TarGzExtractor.Limits CIFAR_LIMITS = new TarGzExtractor.Limits(
+            200_000_000L, CifarBinary.BATCH_BYTES + 64 * 1024, CifarBinary.trainBatchNames());
 
     private final String url;
     private final String md5;
@@ -30,21 +37,41 @@ public final class DataLocator {
         this.md5 = md5;
     }
 
+    /** Where the data is looked for, and who named it ({@code null}: the default cache directory). */
+    private record Source(Path root, String namedBy) {}
+
     /** The directory to look in, following the order {@code --data}, {@code $TLB_DATA}, cache. */
     public static Path root(String dataOption) {
+        return source(dataOption).root();
+    }
+
+    private static Source source(String dataOption) {
         if (dataOption != null && !dataOption.isBlank()) {
-            return Path.of(dataOption);
+            return new Source(Path.of(dataOption), "--data");
         }
         String env = System.getenv("TLB_DATA");
         if (env != null && !env.isBlank()) {
-            return Path.of(env);
+            return new Source(Path.of(env), "$TLB_DATA");
         }
-        return Path.of(System.getProperty("user.home"), ".cache", "tlb");
+        return new Source(Path.of(System.getProperty("user.home"), ".cache", "tlb"), null);
     }
 
     /** The splits, cut to the config's {@code train_limit}/{@code val_limit}. */
     public Splits load(String dataOption, TlbConfig config) {
-        return find(root(dataOption), config).limit(config.trainLimit, config.valLimit);
+        Source source = source(dataOption);
+        if (source.namedBy() != null && !Files.exists(source.root())) {
+            throw missing(source);
+        }
+        return find(source.root(), config).limit(config.trainLimit, config.valLimit);
+    }
+
+    private static TlbException missing(Source source) {
+        Path root = source.root();
+        return new TlbException(source.namedBy() + " " + root + " does not exist. Looked for: " + root
+                + " (a CIFAR-10 batch directory, a .tar.gz, or an image folder with <class>/ or train/<class>/"
+                + " subfolders), " + root.resolve(CifarBinary.DIR_NAME) + ", " + root.resolve(ARCHIVE_NAME)
+                + ". Nothing was created or downloaded: only the cache directory (used when neither --data nor"
+                + " $TLB_DATA is given) is created for a download");
     }
 
     private Splits find(Path root, TlbConfig config) {
@@ -63,7 +90,7 @@ public final class DataLocator {
             return CifarBinary.load(extracted(archive, root), config.trainSlice);
         }
         if (Files.isDirectory(root) && ImageFolder.looksLikeImageFolder(root)) {
-            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed);
+            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed, config.maxImagePixels);
         }
         download(root);
         return CifarBinary.load(extracted(archive, root), config.trainSlice);
@@ -75,7 +102,7 @@ public final class DataLocator {
             return dir;
         }
         System.err.println("Extracting " + archive + " …");
-        return TarGzExtractor.extract(archive, parent, CifarBinary.DIR_NAME);
+        return TarGzExtractor.extract(archive, parent, CifarBinary.DIR_NAME, CIFAR_LIMITS);
     }
 
     private void download(Path root) {

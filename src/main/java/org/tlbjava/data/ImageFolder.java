@@ -11,17 +11,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
-import javax.imageio.ImageIO;
 import org.tlbjava.TlbException;
 
 /**
  * A folder of images, one subfolder per class ({@code DIR/<class>/*.png}), or the split layout
  * {@code DIR/train/<class>}, {@code DIR/val/<class>}, {@code DIR/test/<class>}. Images are decoded
- * with ImageIO and scaled to the configured input size, so the CIFAR pipeline applies unchanged.
+ * by {@link ImageFiles} and scaled to the configured input size, so the CIFAR pipeline applies
+ * unchanged. {@code val/} and {@code test/} may lack a class of {@code train/}, never add one.
  */
 public final class ImageFolder {
-    private static final List<String> EXTENSIONS = List.of(".png", ".jpg", ".jpeg", ".bmp");
-
     private ImageFolder() {}
 
     /** True when {@code dir} holds class subfolders or a {@code train/} folder. */
@@ -29,24 +27,24 @@ public final class ImageFolder {
         return !subdirectories(dir).isEmpty();
     }
 
-    public static Splits load(Path dir, int side, double valFraction, long seed) {
+    public static Splits load(Path dir, int side, double valFraction, long seed, long maxPixels) {
         Path trainDir = dir.resolve("train");
         if (Files.isDirectory(trainDir)) {
             List<String> classes = classNames(trainDir);
-            ImageSet train = readClasses(trainDir, classes, side);
+            ImageSet train = readClasses(trainDir, classes, side, maxPixels);
             Path valDir = dir.resolve("val");
             Path testDir = dir.resolve("test");
-            ImageSet test = Files.isDirectory(testDir) ? readClasses(testDir, classes, side) : null;
+            ImageSet test = Files.isDirectory(testDir) ? readClasses(testDir, classes, side, maxPixels) : null;
             if (Files.isDirectory(valDir)) {
                 return new Splits(dir + " (image folder, train/val layout)", train,
-                        readClasses(valDir, classes, side), test);
+                        readClasses(valDir, classes, side, maxPixels), test);
             }
             ImageSet[] parts = stratifiedSplit(train, valFraction, seed);
             return new Splits(dir + " (image folder, train/ split " + fractionText(valFraction) + ")",
                     parts[0], parts[1], test);
         }
         List<String> classes = classNames(dir);
-        ImageSet all = readClasses(dir, classes, side);
+        ImageSet all = readClasses(dir, classes, side, maxPixels);
         ImageSet[] parts = stratifiedSplit(all, valFraction, seed);
         return new Splits(dir + " (image folder, split " + fractionText(valFraction) + ")",
                 parts[0], parts[1], null);
@@ -79,12 +77,24 @@ public final class ImageFolder {
         }
     }
 
-    /** Reads {@code dir/<class>/*} for each class; unreadable files are skipped with a warning. */
-    static ImageSet readClasses(Path dir, List<String> classes, int side) {
+    /**
+     * Reads {@code dir/<class>/*} for each class folder in {@code dir}, labelled by its place in
+     * {@code classes}; a folder not in {@code classes} is an error. Unreadable files and images over
+     * {@code maxPixels} are skipped with a warning.
+     */
+    static ImageSet readClasses(Path dir, List<String> classes, int side, long maxPixels) {
         List<byte[]> images = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
-        for (int label = 0; label < classes.size(); label++) {
-            Path classDir = dir.resolve(classes.get(label));
+        List<Path> classDirs = subdirectories(dir);
+        if (classDirs.isEmpty()) {
+            throw new TlbException("image folder " + dir + " has no class subfolders");
+        }
+        for (Path classDir : classDirs) {
+            int label = classes.indexOf(classDir.getFileName().toString());
+            if (label < 0) {
+                throw new TlbException("class folder " + classDir + " is not a class of the training images "
+                        + classes + ": the model cannot learn it; add it to train/ or remove it");
+            }
             List<Path> files;
             try (Stream<Path> entries = Files.list(classDir)) {
                 files = entries.filter(Files::isRegularFile).sorted().toList();
@@ -93,13 +103,12 @@ public final class ImageFolder {
             }
             int found = 0;
             for (Path file : files) {
-                String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
-                if (EXTENSIONS.stream().noneMatch(name::endsWith)) {
-                    System.err.println("warning: skipping " + file + ": not a PNG, JPEG or BMP file");
+                if (!ImageFiles.hasImageExtension(file)) {
+                    System.err.println("warning: skipping " + file + ": not a " + ImageFiles.FORMAT_NAMES + " file");
                     continue;
                 }
                 try {
-                    images.add(toPlanarRgb(readImage(file), side));
+                    images.add(toPlanarRgb(ImageFiles.read(file, maxPixels), side));
                     labels.add(label);
                     found++;
                 } catch (TlbException e) {
@@ -118,19 +127,6 @@ public final class ImageFolder {
             labelArray[i] = labels.get(i);
         }
         return new ImageSet(pixels, labelArray, side, side, classes);
-    }
-
-    /** Decodes an image file; a clear error naming the file when it cannot. */
-    public static BufferedImage readImage(Path file) {
-        try {
-            BufferedImage image = ImageIO.read(file.toFile());
-            if (image == null) {
-                throw new TlbException(file + ": not a readable PNG, JPEG or BMP image");
-            }
-            return image;
-        } catch (IOException e) {
-            throw new TlbException(file + ": cannot read image (" + e.getMessage() + ")");
-        }
     }
 
     /** Scales an image to {@code side x side} RGB and returns its planes (R, G, B) as bytes. */

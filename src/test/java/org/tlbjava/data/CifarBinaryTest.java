@@ -64,6 +64,51 @@ class CifarBinaryTest {
         assertTrue(e.getMessage().contains("label 12 at byte offset 21511"), e.getMessage());
     }
 
+    private TlbException loadError(Path dir) {
+        return assertThrows(TlbException.class, () -> new DataLocator().load(dir.toString(), config(80)));
+    }
+
+    @Test
+    void batchCutOnARecordBoundaryIsRefused() throws Exception {
+        Path dir = Synthetic.cifarDir(tmp, 20, false);
+        Files.write(dir.resolve("data_batch_3.bin"), Synthetic.batch(10, 3));
+        TlbException e = loadError(dir);
+        assertTrue(e.getMessage().contains("data_batch_3.bin holds 10 records (30,730 bytes)"), e.getMessage());
+        assertTrue(e.getMessage().contains("data_batch_1.bin holds 20 (61,460 bytes)"), e.getMessage());
+    }
+
+    @Test
+    void batchLargerThanAnOfficialOneIsRefusedBeforeReading() throws Exception {
+        Path dir = Synthetic.cifarDir(tmp, 20, false);
+        try (java.io.RandomAccessFile huge = new java.io.RandomAccessFile(dir.resolve("data_batch_2.bin").toFile(), "rw")) {
+            huge.setLength(3073L * 700_000); // 2.15 GB, sparse: no disk used, never read
+        }
+        TlbException e = loadError(dir);
+        assertTrue(e.getMessage().contains("data_batch_2.bin holds 700,000 records (2,151,100,000 bytes)"), e.getMessage());
+        assertTrue(e.getMessage().contains("exactly 10,000 (30,730,000 bytes)"), e.getMessage());
+    }
+
+    @Test
+    void zeroedBatchIsRefused() throws Exception {
+        Path dir = Synthetic.cifarDir(tmp, 20, false);
+        Files.write(dir.resolve("data_batch_4.bin"), new byte[20 * 3073]);
+        TlbException e = loadError(dir);
+        assertTrue(e.getMessage().contains("data_batch_4.bin: all 20 records hold the same pixels"), e.getMessage());
+    }
+
+    @Test
+    void batchOfMostlyOneClassIsRefused() throws Exception {
+        Path dir = Synthetic.cifarDir(tmp, 20, false);
+        byte[] bytes = Synthetic.batch(20, 5);
+        for (int i = 0; i < 11; i++) { // with record 13, already a cat: 12 of 20
+            bytes[i * 3073] = 3;
+        }
+        Files.write(dir.resolve("data_batch_5.bin"), bytes);
+        TlbException e = loadError(dir);
+        assertTrue(e.getMessage().contains("data_batch_5.bin: 12 of its 20 records are class 3 (cat)"), e.getMessage());
+        assertTrue(e.getMessage().contains("more than half"), e.getMessage());
+    }
+
     @Test
     void missingBatchIsNamed() throws Exception {
         Path dir = Synthetic.cifarDir(tmp, 20, false);

@@ -84,7 +84,7 @@ class DownloadTest {
     @Test
     void downloadsVerifiesAndExtracts() throws Exception {
         byte[] archive = Synthetic.cifarArchive(20);
-        Path cache = tmp.resolve("cache");
+        Path cache = Files.createDirectories(tmp.resolve("cache"));
         Splits s = new DataLocator(serve(archive), md5(archive)).load(cache.toString(), config());
         assertEquals(80, s.train().size());
         assertArrayEquals(archive, Files.readAllBytes(cache.resolve("cifar-10-binary.tar.gz")));
@@ -97,7 +97,7 @@ class DownloadTest {
     @Test
     void md5MismatchKeepsNothing() throws Exception {
         byte[] archive = Synthetic.cifarArchive(20);
-        Path cache = tmp.resolve("cache");
+        Path cache = Files.createDirectories(tmp.resolve("cache"));
         TlbException e = assertThrows(TlbException.class,
                 () -> new DataLocator(serve(archive), "00000000000000000000000000000000").load(cache.toString(), config()));
         assertTrue(e.getMessage().contains("MD5"), e.getMessage());
@@ -107,7 +107,7 @@ class DownloadTest {
     @Test
     void cutOffDownloadKeepsNothingAndTheNextRunStartsClean() throws Exception {
         byte[] archive = Synthetic.cifarArchive(20);
-        Path cache = tmp.resolve("cache");
+        Path cache = Files.createDirectories(tmp.resolve("cache"));
         String url = serveHalf(archive);
         TlbException e = assertThrows(TlbException.class,
                 () -> new DataLocator(url, md5(archive)).load(cache.toString(), config()));
@@ -123,9 +123,21 @@ class DownloadTest {
     void offlineErrorNamesTheUrlAndDataOption() {
         String url = "http://127.0.0.1:9/cifar-10-binary.tar.gz"; // discard port: nothing listens
         TlbException e = assertThrows(TlbException.class,
-                () -> new DataLocator(url, "x").load(tmp.resolve("cache").toString(), config()));
+                () -> new DataLocator(url, "x").load(tmp.toString(), config()));
         assertTrue(e.getMessage().contains(url), e.getMessage());
         assertTrue(e.getMessage().contains("--data"), e.getMessage());
+    }
+
+    @Test
+    void aMissingDataPathNamesWhereItLookedAndCreatesNothing() {
+        Path typo = tmp.resolve("datsets");
+        TlbException e = assertThrows(TlbException.class,
+                () -> new DataLocator("http://127.0.0.1:9/none", "x").load(typo.toString(), config()));
+        for (String place : new String[] {typo.toString(), typo.resolve("cifar-10-batches-bin").toString(),
+                typo.resolve("cifar-10-binary.tar.gz").toString(), "image folder", "--data"}) {
+            assertTrue(e.getMessage().contains(place), place + " in: " + e.getMessage());
+        }
+        assertFalse(Files.exists(typo));
     }
 
     @Test

@@ -83,4 +83,56 @@ class ImageFolderTest {
             System.setErr(old);
         }
     }
+
+    private static Splits loadQuietly(Path dir, TlbConfig config, java.io.ByteArrayOutputStream err) {
+        java.io.PrintStream old = System.err;
+        System.setErr(new java.io.PrintStream(err));
+        try {
+            return new DataLocator().load(dir.toString(), config);
+        } finally {
+            System.setErr(old);
+        }
+    }
+
+    @Test
+    void gifAndTiffAreReadLikeEveryFormatPredictReads() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            image(tmp.resolve("a/" + i + ".gif"), Color.RED, 16, 16);
+            image(tmp.resolve("b/" + i + ".tiff"), Color.BLUE, 16, 16);
+        }
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        Splits s = loadQuietly(tmp, new TlbConfig(), err);
+        assertEquals(6, s.train().size() + s.val().size());
+        assertEquals("", err.toString());
+    }
+
+    @Test
+    void imagesOverMaxImagePixelsAreSkippedNamingTheirSize() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            image(tmp.resolve("a/" + i + ".png"), Color.RED, 10, 10);
+            image(tmp.resolve("b/" + i + ".png"), Color.BLUE, 10, 10);
+        }
+        image(tmp.resolve("b/big.png"), Color.BLUE, 40, 30);
+        TlbConfig config = new TlbConfig();
+        config.maxImagePixels = 1000;
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        Splits s = loadQuietly(tmp, config, err);
+        assertEquals(4, s.train().size() + s.val().size());
+        assertTrue(err.toString().contains("big.png: a 40 x 30 image (1,200 pixels) is over max_image_pixels = 1,000"),
+                err.toString());
+    }
+
+    @Test
+    void aValClassThatTrainLacksIsAnErrorButTrainMayHaveMore() throws Exception {
+        for (String path : new String[] {"train/a/1.png", "train/b/1.png", "train/c/1.png", "val/a/1.png", "val/b/1.png"}) {
+            image(tmp.resolve(path), Color.GREEN, 8, 8);
+        }
+        Splits s = new DataLocator().load(tmp.toString(), new TlbConfig());
+        assertEquals(java.util.List.of("a", "b", "c"), s.classes());
+        assertArrayEquals(new int[] {1, 1, 0}, s.val().classCounts());
+        image(tmp.resolve("val/zebra/1.png"), Color.GREEN, 8, 8);
+        TlbException e = assertThrows(TlbException.class, () -> new DataLocator().load(tmp.toString(), new TlbConfig()));
+        assertTrue(e.getMessage().contains(tmp.resolve("val/zebra").toString())
+                && e.getMessage().contains("not a class of the training images"), e.getMessage());
+    }
 }

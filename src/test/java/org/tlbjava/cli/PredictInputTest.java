@@ -1,0 +1,74 @@
+package org.tlbjava.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.awt.Color;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.testing.Synthetic;
+
+/** What {@code predict} does with input that is not a plain image file, on a tiny trained model. */
+class PredictInputTest {
+    @TempDir
+    static Path tmp;
+
+    static Path run;
+    static Path png;
+
+    @BeforeAll
+    static void trainATinyModel() throws Exception {
+        Path data = tmp.resolve("data");
+        Synthetic.cifarDir(data, 10, false);
+        run = tmp.resolve("run");
+        CliTest.Result r = CliTest.tlb("train", "--data", data.toString(), "--set", "train_slice=40", "--batch-size", "8",
+                "--epochs", "1", "--set", "embed_dim=16", "--set", "key_dim=16", "--set", "num_layers=1",
+                "--out", run.toString());
+        assertEquals(0, r.code(), r.out() + r.err());
+        png = tmp.resolve("red.png");
+        BufferedImage red = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+        red.getGraphics().setColor(Color.RED);
+        red.getGraphics().fillRect(0, 0, 32, 32);
+        ImageIO.write(red, "png", png.toFile());
+    }
+
+    @Test
+    void missingFilesAndDirectoriesAreNamedPlainly() {
+        Path missing = tmp.resolve("cta.jpg");
+        CliTest.Result r = CliTest.tlb("predict", "--model", run.toString(), missing.toString(), tmp.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().contains("tlb: error: " + missing + ": no such file"), r.err());
+        assertTrue(r.err().contains("tlb: error: " + tmp + " is a directory"), r.err());
+    }
+
+    @Test
+    void aDashReadsOneImageFromStdin() throws Exception {
+        CliTest.Result fromFile = CliTest.tlb("predict", "--model", run.toString(), png.toString());
+        InputStream oldIn = System.in;
+        System.setIn(new ByteArrayInputStream(Files.readAllBytes(png)));
+        CliTest.Result fromStdin;
+        try {
+            fromStdin = CliTest.tlb("predict", "--model", run.toString(), "-");
+        } finally {
+            System.setIn(oldIn);
+        }
+        assertEquals(0, fromStdin.code(), fromStdin.err());
+        assertEquals(fromFile.out().replace(png.toString(), "-"), fromStdin.out());
+        CliTest.Result twice = CliTest.tlb("predict", "--model", run.toString(), "-", "-");
+        assertEquals(1, twice.code());
+        assertTrue(twice.err().contains("may be given once"), twice.err());
+    }
+
+    @Test
+    void helpNamesTheSupportedFormats() {
+        CliTest.Result r = CliTest.tlb("predict", "--help");
+        assertTrue(r.out().contains("PNG, JPEG, BMP, GIF, TIFF, WBMP"), r.out());
+        assertTrue(r.out().contains("- reads one image from stdin"), r.out());
+    }
+}
