@@ -22,6 +22,7 @@ import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
+import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.PartTimes;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.AdamW;
@@ -80,6 +81,8 @@ final class BenchCommand implements Callable<Integer> {
         }
         Trainer trainer = new Trainer(config, null, null, System.out, false);
         result.put("workers", trainer.workers());
+        result.put("variant", config.variant);
+        result.put("compute", EngineTuning.tune(config.mixedPrecision).description());
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(config, manager);
             if (only.contains("infer")) {

@@ -61,6 +61,18 @@ public final class TlbConfig {
     public double attnDrop = 0.2;
     public int numHeads = 1;
 
+    // --- the model variant (issue 11); the defaults are the reference's network ---
+    /** {@code keras}: the example's network; {@code paper}: the TLB paper's mechanism. */
+    public String variant = ModelConfig.KERAS;
+    /** Vectors in the paper variant's slow state (the keras state has chunk_size vectors). */
+    public int stateTokens = 8;
+    /** Paper variant: start the state from learned vectors instead of zeros. */
+    public boolean learnedState = false;
+    /** {@code last_chunk}, {@code state}, or {@code auto}: last_chunk for keras, state for paper. */
+    public String readout = "auto";
+    /** {@code patch}: one strided convolution; {@code conv}: two 3x3 convolutions before it. */
+    public String stem = "patch";
+
     // --- what the reference fixes in code or leaves to Keras ---
     /** Size of each attention head; the reference passes {@code key_dim=embed_dim}. */
     public int keyDim = 64;
@@ -215,6 +227,13 @@ public final class TlbConfig {
             problems.add("the patch count " + numPatches() + " ((image_size/patch_size)^2) is not"
                     + " divisible by chunk_size " + chunkSize);
         }
+        oneOf(problems, "variant", variant, ModelConfig.KERAS, ModelConfig.PAPER);
+        oneOf(problems, "readout", readout, "auto", ModelConfig.LAST_CHUNK, ModelConfig.STATE);
+        oneOf(problems, "stem", stem, "patch", ModelConfig.CONV_STEM);
+        positive(problems, "state_tokens", stateTokens);
+        if (learnedState && !ModelConfig.PAPER.equals(variant)) {
+            problems.add("learned_state applies to variant paper (the keras state starts at zeros, as the reference's)");
+        }
         rate(problems, "ffn_drop", ffnDrop);
         rate(problems, "attn_drop", attnDrop);
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
@@ -238,10 +257,25 @@ public final class TlbConfig {
         }
     }
 
+    private static void oneOf(List<String> problems, String key, String value, String... allowed) {
+        if (!java.util.Arrays.asList(allowed).contains(value)) {
+            problems.add(key + " must be one of " + String.join(", ", allowed) + ", got " + value);
+        }
+    }
+
     private static void rate(List<String> problems, String key, double value) {
         if (!(value >= 0 && value < 1)) {
             problems.add(key + " must be in [0, 1), got " + value);
         }
+    }
+
+    /** The network's part of this config, "auto" settings resolved; what model blocks are given. */
+    @JsonIgnore
+    public ModelConfig model() {
+        String resolvedReadout = "auto".equals(readout)
+                ? (ModelConfig.PAPER.equals(variant) ? ModelConfig.STATE : ModelConfig.LAST_CHUNK) : readout;
+        return new ModelConfig(variant, imageSize, patchSize, embedDim, chunkSize, r, numLayers, numHeads, keyDim,
+                ffnDrop, attnDrop, numClasses, stateTokens, learnedState, resolvedReadout, stem, seed);
     }
 
     @JsonIgnore

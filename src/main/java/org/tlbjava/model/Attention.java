@@ -1,13 +1,12 @@
 package org.tlbjava.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
+import org.tlbjava.config.ModelConfig;
 
 /**
  * The reference's {@code BaseAttention}: LayerNorms on the query, key and value inputs, Keras
@@ -17,10 +16,12 @@ import ai.djl.training.ParameterStore;
  *   probs   = softmax(q k^T / sqrt(key_dim))
  *   out     = query + Wo (dropout(probs) v)
  * </pre>
- * Computed as the same function in fewer, larger operations: each LayerNorm's affine and the
- * 1/sqrt(key_dim) scale are folded into the projection weights once per forward pass
- * ({@link #fold}), the inputs arrive standardized ({@link Stream}), and projections of one input
- * run as one matmul (q, k, v for self-attention; k, v for cross-attention).
+ * Computed as the same function in fewer, larger operations, the one fused path of this model:
+ * each LayerNorm's affine and the 1/sqrt(key_dim) scale are folded into the projection weights
+ * once per forward pass ({@link #fold}), each input is standardized once per chunk however many
+ * attentions read it ({@link Pass#standardized}), and projections of one input run as one matmul
+ * (q, k, v for self-attention; k, v for cross-attention). {@code PlainPathTest} holds it to the
+ * equations above.
  */
 final class Attention extends Module {
     private final int heads;
@@ -47,11 +48,12 @@ final class Attention extends Module {
     record Projections(NDArray qkvWeight, NDArray qkvBias, NDArray qWeight, NDArray qBias,
             NDArray kvWeight, NDArray kvBias, NDArray outWeight, NDArray outBias) {}
 
-    Attention(int dim, int heads, int keyDim, Dropout dropout, float dropoutRate) {
-        this.heads = heads;
-        this.keyDim = keyDim;
+    Attention(ModelConfig c, Dropout dropout) {
+        int dim = c.embedDim();
+        this.heads = c.numHeads();
+        this.keyDim = c.keyDim();
         this.dropout = dropout;
-        this.dropoutRate = dropoutRate;
+        this.dropoutRate = (float) c.attnDrop();
         this.scale = (float) (1.0 / Math.sqrt(keyDim));
         int inner = heads * keyDim;
         queryNorm = addChildBlock("q_layernorm", new Norm(dim));
@@ -65,39 +67,40 @@ final class Attention extends Module {
     }
 
     /** The folded weights; made once per forward pass and used for every chunk. */
-    Projections fold(ParameterStore ps, Device device, boolean training) {
-        NDArray[] q = query.foldAfter(queryNorm, ps, device, training);
-        NDArray[] k = key.foldAfter(keyNorm, ps, device, training);
-        NDArray[] v = value.foldAfter(valueNorm, ps, device, training);
+    Projections fold(Pass pass) {
+        NDArray[] q = query.foldAfter(queryNorm, pass);
+        NDArray[] k = key.foldAfter(keyNorm, pass);
+        NDArray[] v = value.foldAfter(valueNorm, pass);
         NDArray qWeight = q[0].mul(scaleArray);
         NDArray qBias = q[1].mul(scaleArray);
         NDArray kvWeight = k[0].concat(v[0], 0);
         NDArray kvBias = k[1].concat(v[1], 0);
-        NDArray[] out = output.weightAndBias(ps, device, training);
+        NDArray[] out = output.weightAndBias(pass);
         return new Projections(qWeight.concat(kvWeight, 0), qBias.concat(kvBias, 0), qWeight, qBias,
                 kvWeight, kvBias, out[0], out[1]);
     }
 
     /** Attention of {@code query} over {@code keyValue}; the same stream for both is self-attention. */
-    Result forward(Projections p, Stream query, Stream keyValue, boolean training) {
+    Result forward(Pass pass, NDArray query, NDArray keyValue) {
+        Projections p = pass.projections(this);
         NDArray q;
         NDArray k;
         NDArray v;
         if (query == keyValue) {
-            NDList qkv = Linear.linear(query.standardized(), p.qkvWeight(), p.qkvBias()).singletonOrThrow().split(3, 2);
+            NDList qkv = Linear.linear(pass.standardized(query), p.qkvWeight(), p.qkvBias()).singletonOrThrow().split(3, 2);
             q = qkv.get(0);
             k = qkv.get(1);
             v = qkv.get(2);
         } else {
-            q = Linear.linear(query.standardized(), p.qWeight(), p.qBias()).singletonOrThrow();
-            NDList kv = Linear.linear(keyValue.standardized(), p.kvWeight(), p.kvBias()).singletonOrThrow().split(2, 2);
+            q = Linear.linear(pass.standardized(query), p.qWeight(), p.qBias()).singletonOrThrow();
+            NDList kv = Linear.linear(pass.standardized(keyValue), p.kvWeight(), p.kvBias()).singletonOrThrow().split(2, 2);
             k = kv.get(0);
             v = kv.get(1);
         }
         NDArray probs = splitHeads(q).matMul(splitHeads(k).swapAxes(-1, -2)).softmax(-1); // q already scaled
-        NDArray mixed = dropout.apply(probs, dropoutRate, training).matMul(splitHeads(v));
+        NDArray mixed = dropout.apply(probs, dropoutRate, pass.training).matMul(splitHeads(v));
         NDArray out = Linear.linear(mergeHeads(mixed), p.outWeight(), p.outBias()).singletonOrThrow();
-        return new Result(query.x().add(out), heads == 1 ? probs.expandDims(1) : probs);
+        return new Result(query.add(out), heads == 1 ? probs.expandDims(1) : probs);
     }
 
     /**

@@ -1,53 +1,36 @@
 package org.tlbjava.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.training.ParameterStore;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ModelConfig;
 
 /**
  * The reference's {@code AttentionWithFFN}: an attention for the fast stream, one for the slow
  * stream, and one feed-forward shared by both. Keras builds the slow attention only when it is
  * called, so it exists here only when {@code withSlowAttention}. The reference always passes
- * one tensor as both key and value, so a call here takes a query stream and a key-value stream.
+ * one tensor as both key and value, so a call here takes a query and a key-value stream.
  */
 final class AttentionWithFfn extends Module {
     private final Attention fastAttention;
     private final Attention slowAttention;
     private final FeedForward ffn;
 
-    /** Output of a call: the new stream and the attention probabilities that made it. */
-    record Result(NDArray out, NDArray probs) {}
-
-    /** The attentions' folded weights for one forward pass ({@code slow} null without a slow attention). */
-    record Folded(Attention.Projections fast, Attention.Projections slow) {}
-
-    AttentionWithFfn(TlbConfig c, Dropout dropout, boolean withSlowAttention) {
-        fastAttention = addChildBlock("fast_attention", attention(c, dropout));
-        slowAttention = withSlowAttention ? addChildBlock("slow_attention", attention(c, dropout)) : null;
-        ffn = addChildBlock("ffn", new FeedForward(c.embedDim, dropout, (float) c.ffnDrop));
-    }
-
-    private static Attention attention(TlbConfig c, Dropout dropout) {
-        return new Attention(c.embedDim, c.numHeads, c.keyDim, dropout, (float) c.attnDrop);
-    }
-
-    Folded fold(ParameterStore ps, Device device, boolean training) {
-        return new Folded(fastAttention.fold(ps, device, training),
-                slowAttention == null ? null : slowAttention.fold(ps, device, training));
+    AttentionWithFfn(ModelConfig c, Dropout dropout, boolean withSlowAttention) {
+        fastAttention = addChildBlock("fast_attention", new Attention(c, dropout));
+        slowAttention = withSlowAttention ? addChildBlock("slow_attention", new Attention(c, dropout)) : null;
+        ffn = addChildBlock("ffn", new FeedForward(c.embedDim(), dropout, (float) c.ffnDrop()));
     }
 
     /** {@code stream="fast"}: ffn(fast_attention(query, key=value)). */
-    Result fast(ParameterStore ps, Folded w, Stream query, Stream keyValue, boolean training) {
-        return withFfn(ps, fastAttention.forward(w.fast(), query, keyValue, training), training);
+    Attention.Result fast(Pass pass, NDArray query, NDArray keyValue) {
+        return withFfn(pass, fastAttention.forward(pass, query, keyValue));
     }
 
     /** {@code stream="slow"}: ffn(slow_attention(query, key=value)). */
-    Result slow(ParameterStore ps, Folded w, Stream query, Stream keyValue, boolean training) {
-        return withFfn(ps, slowAttention.forward(w.slow(), query, keyValue, training), training);
+    Attention.Result slow(Pass pass, NDArray query, NDArray keyValue) {
+        return withFfn(pass, slowAttention.forward(pass, query, keyValue));
     }
 
-    private Result withFfn(ParameterStore ps, Attention.Result attended, boolean training) {
-        return new Result(ffn.forward(ps, attended.out(), training), attended.probs());
+    private Attention.Result withFfn(Pass pass, Attention.Result attended) {
+        return new Attention.Result(ffn.forward(pass, attended.out()), attended.probs());
     }
 }

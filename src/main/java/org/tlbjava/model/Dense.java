@@ -1,11 +1,9 @@
 package org.tlbjava.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.core.Linear;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 
 /** y = x W + b over the last axis. W is stored (out, in) for the engine's fused linear op. */
@@ -28,19 +26,17 @@ final class Dense extends Module {
      * This projection applied after {@code norm}, as one affine map of the standardized input:
      * W (γ x̂ + β) + b = (W diag γ) x̂ + (W β + b). Returns {weight, bias}.
      */
-    NDArray[] foldAfter(Norm norm, ParameterStore ps, Device device, boolean training) {
-        NDArray[] wb = weightAndBias(ps, device, training);
-        return new NDArray[] {wb[0].mul(norm.gamma(ps, device, training)),
-            wb[0].matMul(norm.beta(ps, device, training)).add(wb[1])};
+    NDArray[] foldAfter(Norm norm, Pass pass) {
+        NDArray[] wb = weightAndBias(pass);
+        return new NDArray[] {wb[0].mul(norm.gamma(pass)), wb[0].matMul(norm.beta(pass)).add(wb[1])};
     }
 
     /** {weight, bias}, for callers that apply them to something other than one input. */
-    NDArray[] weightAndBias(ParameterStore ps, Device device, boolean training) {
-        return new NDArray[] {ps.getValue(weight, device, training), ps.getValue(bias, device, training)};
+    NDArray[] weightAndBias(Pass pass) {
+        return new NDArray[] {pass.value(weight), pass.value(bias)};
     }
 
-    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        return Linear.linear(x, ps.getValue(weight, x.getDevice(), training),
-                ps.getValue(bias, x.getDevice(), training)).singletonOrThrow();
+    NDArray forward(Pass pass, NDArray x) {
+        return Linear.linear(x, pass.value(weight), pass.value(bias)).singletonOrThrow();
     }
 }

@@ -80,6 +80,16 @@ public final class EngineTuning {
 
     private EngineTuning() {}
 
+    /**
+     * The engine settings for a program that trains or runs models with this mixed_precision
+     * setting: called once at each entry point (training, loading a trained model, bench), never
+     * as a side effect of building a model. Returns what the matmuls compute.
+     */
+    public static Matmuls tune(boolean mixedPrecision) {
+        tuneAllocator();
+        return configureMatmuls(mixedPrecision);
+    }
+
     /** Applies the allocator settings once per process; a no-op off glibc Linux. Returns whether they are in effect. */
     public static synchronized boolean tuneAllocator() {
         if (!allocatorTuned && Platform.isLinux() && !Platform.isAndroid()) {

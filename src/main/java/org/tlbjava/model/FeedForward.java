@@ -2,7 +2,6 @@ package org.tlbjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.nn.Activation;
-import ai.djl.training.ParameterStore;
 
 /** The reference's {@code FeedForwardNetwork}: x + dropout(W2 gelu(W1 LN(x))), hidden width 4 x dim, exact GELU. */
 final class FeedForward extends Module {
@@ -20,9 +19,9 @@ final class FeedForward extends Module {
         project = addChildBlock("dense_project", new Dense(4 * dim, dim));
     }
 
-    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        NDArray hidden = Activation.gelu(expand.forward(ps, norm.forward(ps, x, training), training));
-        NDArray y = project.forward(ps, hidden, training);
-        return x.add(dropout.apply(y, dropoutRate, training));
+    NDArray forward(Pass pass, NDArray x) {
+        NDArray hidden = Activation.gelu(expand.forward(pass, norm.forward(pass, x)));
+        NDArray y = project.forward(pass, hidden);
+        return x.add(dropout.apply(y, dropoutRate, pass.training));
     }
 }

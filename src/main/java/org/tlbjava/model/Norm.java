@@ -1,11 +1,9 @@
 package org.tlbjava.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.nn.norm.LayerNorm;
-import ai.djl.training.ParameterStore;
 import ai.djl.training.initializer.Initializer;
 
 /** LayerNorm over the last axis, epsilon 1e-5 as every LayerNorm in the reference; gamma=1, beta=0. */
@@ -21,16 +19,15 @@ final class Norm extends Module {
         beta = param("beta", Parameter.Type.BETA, normalized, Initializer.ZEROS);
     }
 
-    NDArray gamma(ParameterStore ps, Device device, boolean training) {
-        return ps.getValue(gamma, device, training);
+    NDArray gamma(Pass pass) {
+        return pass.value(gamma);
     }
 
-    NDArray beta(ParameterStore ps, Device device, boolean training) {
-        return ps.getValue(beta, device, training);
+    NDArray beta(Pass pass) {
+        return pass.value(beta);
     }
 
-    NDArray forward(ParameterStore ps, NDArray x, boolean training) {
-        return LayerNorm.layerNorm(x, normalized, ps.getValue(gamma, x.getDevice(), training),
-                ps.getValue(beta, x.getDevice(), training), EPSILON).singletonOrThrow();
+    NDArray forward(Pass pass, NDArray x) {
+        return LayerNorm.layerNorm(x, normalized, pass.value(gamma), pass.value(beta), EPSILON).singletonOrThrow();
     }
 }

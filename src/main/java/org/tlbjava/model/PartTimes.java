@@ -15,6 +15,7 @@ import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.TlbConfig;
 
 /**
@@ -36,39 +37,45 @@ public final class PartTimes {
 
     /** Times every part {@code repeats} times at micro-batch {@code batch}, with dropout on as in training. */
     public static List<Part> measure(TlbConfig config, NDManager manager, int batch, int repeats) {
+        ModelConfig c = config.model();
+        Cell layout = new TlbModel(config).cell(); // only counted, never run
+        int self = layout.selfAttentionCalls();
+        int cross = layout.crossAttentionCalls();
+        int chunks = c.numChunks();
+        Shape tokens = new Shape(batch, c.chunkSize(), c.embedDim());
         Dropout dropout = new Dropout();
-        RecurrentCell layout = new RecurrentCell(config, dropout); // only counted, never run
-        int perceptual = layout.perceptualBlocks();
-        int slowCalls = layout.slowCalls();
-        int chunks = config.numChunks();
-        Shape tokens = new Shape(batch, config.chunkSize, config.embedDim);
-        PatchEmbedding patches = init(new PatchEmbedding(config), manager);
-        Attention attention = init(new Attention(config.embedDim, config.numHeads, config.keyDim, dropout,
-                (float) config.attnDrop), manager);
-        FeedForward ffn = init(new FeedForward(config.embedDim, dropout, (float) config.ffnDrop), manager);
-        Dense head = init(new Dense(config.embedDim, config.numClasses), manager);
-        Stream.Standardizer standardizer = new Stream.Standardizer(manager, config.embedDim);
+        PatchEmbedding patches = init(new PatchEmbedding(c), manager);
+        Attention attention = init(new Attention(c, dropout), manager);
+        FeedForward ffn = init(new FeedForward(c.embedDim(), dropout, (float) c.ffnDrop()), manager);
+        Dense head = init(new Dense(c.embedDim(), c.numClasses()), manager);
         ParameterStore ps = new ParameterStore(manager, false);
-        NDArray images = manager.randomUniform(0, 1, new Shape(batch, 3, config.imageSize, config.imageSize));
+        Pass pass = new Pass(attention, ps, true, manager, c.embedDim());
+        pass.useProjections(attention, detached(pass.projections(attention)));
+        NDArray images = manager.randomUniform(0, 1, new Shape(batch, 3, c.imageSize(), c.imageSize()));
         NDArray x = leaf(manager.randomNormal(tokens));
         NDArray y = leaf(manager.randomNormal(tokens));
-        Attention.Projections folded = detached(attention.fold(ps, x.getDevice(), true));
 
         List<Part> parts = new ArrayList<>();
-        parts.add(time("patch embedding", 1, repeats, () -> patches.forward(ps, images, true)));
-        parts.add(time("attention: weight folding", perceptual + 1 + slowCalls, repeats,
-                () -> foldedSum(attention.fold(ps, x.getDevice(), true))));
-        parts.add(time("attention: input standardization", chunks * (2 + perceptual + slowCalls), repeats,
-                () -> standardizer.of(x).standardized()));
-        Stream one = new Stream(x, y);
-        parts.add(time("attention: self", chunks * perceptual, repeats,
-                () -> attention.forward(folded, one, one, true).out()));
-        parts.add(time("attention: cross", chunks * (slowCalls + 1), repeats,
-                () -> attention.forward(folded, new Stream(x, x), new Stream(y, y), true).out()));
-        parts.add(time("feed-forward", chunks * (perceptual + slowCalls + 1), repeats, () -> ffn.forward(ps, x, true)));
+        parts.add(time("patch embedding", 1, repeats, () -> patches.forward(pass, images)));
+        parts.add(time("attention: weight folding", self + cross, repeats, () -> foldedSum(attention.fold(pass))));
+        parts.add(time("attention: input standardization", chunks * (self + cross + 1), repeats,
+                () -> standardizedOnce(pass, x)));
+        // The attention parts leave standardization out (timed above): leaves stand for x̂.
+        pass.endChunk();
+        pass.useStandardized(x, y);
+        pass.useStandardized(y, x);
+        parts.add(time("attention: self", chunks * self, repeats, () -> attention.forward(pass, x, x).out()));
+        parts.add(time("attention: cross", chunks * cross, repeats, () -> attention.forward(pass, x, y).out()));
+        parts.add(time("feed-forward", chunks * (self + cross), repeats, () -> ffn.forward(pass, x)));
         parts.add(time("head and loss", 1, repeats,
-                () -> head.forward(ps, x.mean(new int[] {1}), true).logSoftmax(-1).neg()));
+                () -> head.forward(pass, x.mean(new int[] {1})).logSoftmax(-1).neg()));
         return parts;
+    }
+
+    /** A fresh standardization each call: the pass's cache would otherwise answer from the first. */
+    private static NDArray standardizedOnce(Pass pass, NDArray x) {
+        pass.endChunk();
+        return pass.standardized(x);
     }
 
     private static <T extends Block> T init(T block, NDManager manager) {

@@ -1,35 +1,31 @@
 package org.tlbjava.model;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import java.util.ArrayList;
 import java.util.List;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ModelConfig;
 
 /**
- * The reference's {@code CustomRecurrentCell}: one step of the recurrence over chunks. The
- * perceptual module (fast stream) is a list of blocks — for each layer i a self-attention block
- * and, when i % r == 0, a cross-attention block; the TLB block updates the slow state.
+ * The reference's {@code CustomRecurrentCell} (variant {@code keras}): the perceptual module (fast
+ * stream) is a list of blocks, for each layer i a self-attention block and, when i % r == 0, a
+ * cross-attention block; a block at a list position divisible by r is also called on the slow
+ * stream. The TLB block updates the slow state, which starts at zeros. (The example's quirk:
+ * with a zero start every state query is the same, so the state vectors stay equal.)
  */
-final class RecurrentCell extends Module {
+final class RecurrentCell extends Module implements Cell {
     private final int r;
+    private final int stateLength;
+    private final int dim;
     private final List<AttentionWithFfn> perceptualModule = new ArrayList<>();
     private final AttentionWithFfn tlbModule;
-    private final int dim;
-    private Stream.Standardizer standardizer;
 
-    /** One step's result: the new fast stream (the cell's output), the new slow state, the TLB attention. */
-    record Step(NDArray fast, NDArray slow, NDArray tlbProbs) {}
-
-    RecurrentCell(TlbConfig c, Dropout dropout) {
-        r = c.r;
-        dim = c.embedDim;
+    RecurrentCell(ModelConfig c, Dropout dropout) {
+        r = c.r();
+        stateLength = c.chunkSize();
+        dim = c.embedDim();
         int position = 0;
-        for (int layer = 0; layer < c.numLayers; layer++) {
+        for (int layer = 0; layer < c.numLayers(); layer++) {
             perceptualModule.add(block(c, dropout, "pm_self_attn_" + layer, position++));
             if (layer % r == 0) {
                 perceptualModule.add(block(c, dropout, "pm_cross_attn_ffn_" + layer, position++));
@@ -39,48 +35,38 @@ final class RecurrentCell extends Module {
     }
 
     /** The block at list position {@code position}; it is called on the slow stream when position % r == 0. */
-    private AttentionWithFfn block(TlbConfig c, Dropout dropout, String name, int position) {
+    private AttentionWithFfn block(ModelConfig c, Dropout dropout, String name, int position) {
         return addChildBlock(name, new AttentionWithFfn(c, dropout, position % r == 0));
     }
 
-    /** Blocks in the perceptual module. */
-    int perceptualBlocks() {
+    /** Every perceptual block attends to the fast stream once. */
+    @Override
+    public int selfAttentionCalls() {
         return perceptualModule.size();
     }
 
-    /** Perceptual blocks that are also called on the slow stream (list positions divisible by r). */
-    int slowCalls() {
-        return (perceptualModule.size() + r - 1) / r;
-    }
-
-    /** Every block's folded weights for one forward pass: the perceptual module's in order, then the TLB block's. */
-    List<AttentionWithFfn.Folded> fold(ParameterStore ps, Device device, boolean training) {
-        List<AttentionWithFfn.Folded> folded = new ArrayList<>();
-        for (AttentionWithFfn layer : perceptualModule) {
-            folded.add(layer.fold(ps, device, training));
-        }
-        folded.add(tlbModule.fold(ps, device, training));
-        return folded;
-    }
-
-    Step call(ParameterStore ps, List<AttentionWithFfn.Folded> w, NDArray inputs, NDArray slowStream,
-            boolean training) {
-        Stream slow = standardizer.of(slowStream);
-        Stream fast = standardizer.of(inputs);
-        for (int layerIdx = 0; layerIdx < perceptualModule.size(); layerIdx++) {
-            AttentionWithFfn layer = perceptualModule.get(layerIdx);
-            fast = standardizer.of(layer.fast(ps, w.get(layerIdx), fast, fast, training).out());
-            if (layerIdx % r == 0) {
-                fast = standardizer.of(layer.slow(ps, w.get(layerIdx), fast, slow, training).out());
-            }
-        }
-        AttentionWithFfn.Result tlb = tlbModule.fast(ps, w.get(perceptualModule.size()), slow, fast, training);
-        return new Step(fast.x(), tlb.out(), tlb.probs());
+    /** Perceptual blocks at list positions divisible by r also read the slow stream; then the TLB block. */
+    @Override
+    public int crossAttentionCalls() {
+        return (perceptualModule.size() + r - 1) / r + 1;
     }
 
     @Override
-    public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
-        super.initialize(manager, dataType, inputShapes);
-        standardizer = new Stream.Standardizer(manager, dim);
+    public NDArray initialState(Pass pass, NDArray chunks) {
+        return chunks.getManager().zeros(new Shape(chunks.getShape().get(0), stateLength, dim));
+    }
+
+    @Override
+    public Step call(Pass pass, NDArray inputs, NDArray slowStream) {
+        NDArray fastStream = inputs;
+        for (int layerIdx = 0; layerIdx < perceptualModule.size(); layerIdx++) {
+            AttentionWithFfn layer = perceptualModule.get(layerIdx);
+            fastStream = layer.fast(pass, fastStream, fastStream).out();
+            if (layerIdx % r == 0) {
+                fastStream = layer.slow(pass, fastStream, slowStream).out();
+            }
+        }
+        Attention.Result tlb = tlbModule.fast(pass, slowStream, fastStream);
+        return new Step(fastStream, tlb.out(), tlb.probs());
     }
 }

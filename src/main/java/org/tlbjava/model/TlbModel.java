@@ -7,40 +7,54 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Block;
 import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.TlbConfig;
 
 /**
- * The reference's {@code TemporalLatentBottleneckModel}: patch embedding, the recurrent cell run
- * over the chunks with a slow state starting at zeros, then the last chunk's fast stream averaged
- * over its tokens and a dense head. {@link #forward} returns logits in float32; softmax of them
- * is the reference's output.
+ * The reference's {@code TemporalLatentBottleneckModel}: patch embedding, a recurrent cell run over
+ * the chunks (the example's {@link RecurrentCell}, or the paper's {@link PaperCell}), then the
+ * readout: the last chunk's fast stream averaged over its tokens (the example's), or the final
+ * state LayerNormed and averaged over its vectors (the paper's), and a dense head.
+ * {@link #forward} returns logits in float32; softmax of them is the reference's output.
  */
 public final class TlbModel extends Module {
     private final TlbConfig config;
+    private final ModelConfig shape;
     private final PatchEmbedding patchLayer;
-    private final RecurrentCell cell;
+    private final Module cellBlock;
+    private final Cell cell;
+    private final Norm stateNorm;
     private final Dense head;
     private final Dropout dropout = new Dropout();
-    private EngineTuning.Matmuls matmuls;
 
-    private TlbModel(TlbConfig config) {
+    TlbModel(TlbConfig config) {
         this.config = config;
-        patchLayer = addChildBlock("patch_embedding", new PatchEmbedding(config));
-        cell = addChildBlock("rnn", new RecurrentCell(config, dropout));
-        head = addChildBlock("head", new Dense(config.embedDim, config.numClasses));
+        this.shape = config.model();
+        patchLayer = addChildBlock("patch_embedding", new PatchEmbedding(shape));
+        if (shape.paper()) {
+            PaperCell paper = new PaperCell(shape, dropout);
+            cellBlock = addChildBlock("rnn", paper);
+            cell = paper;
+        } else {
+            RecurrentCell keras = new RecurrentCell(shape, dropout);
+            cellBlock = addChildBlock("rnn", keras);
+            cell = keras;
+        }
+        stateNorm = shape.stateReadout() ? addChildBlock("state_layernorm", new Norm(shape.embedDim())) : null;
+        head = addChildBlock("head", new Dense(shape.embedDim(), shape.numClasses()));
     }
 
     /** A model with fresh weights drawn from {@code config.seed}: the same seed gives the same weights. */
     public static TlbModel create(TlbConfig config, NDManager manager) {
         config.validate();
         MemoryEstimate.requireFits(config, 1, 0, false);
-        EngineTuning.tuneAllocator();
         TlbModel model = new TlbModel(config);
-        model.matmuls = EngineTuning.configureMatmuls(config.mixedPrecision);
         Engine.getInstance().setRandomSeed((int) config.seed);
         model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
         return model;
@@ -55,12 +69,8 @@ public final class TlbModel extends Module {
         return config;
     }
 
-    /**
-     * How this model's matmuls compute (measured when it was created). The setting is the
-     * engine's, for the whole process: the last model created decides it.
-     */
-    public EngineTuning.Matmuls matmuls() {
-        return matmuls;
+    Cell cell() {
+        return cell;
     }
 
     /** Restarts the dropout masks' random sequence: the same seed gives the same masks. */
@@ -74,44 +84,62 @@ public final class TlbModel extends Module {
     }
 
     /**
-     * Logits, and when {@code tlbAttention} is not null, the TLB block's attention probabilities
-     * of every chunk appended to it in order, each [batch, heads, chunk_size, chunk_size].
+     * Logits, and when {@code bottleneckAttention} is not null, the bottleneck's attention of the
+     * state over each chunk's tokens appended to it in order, each [batch, heads, state vectors,
+     * chunk_size].
      */
-    public NDArray forward(ParameterStore ps, NDArray images, boolean training, List<NDArray> tlbAttention) {
-        NDArray chunks = patchLayer.forward(ps, images, training);
-        long batch = chunks.getShape().get(0);
-        NDArray slow = chunks.getManager().zeros(new Shape(batch, config.chunkSize, config.embedDim));
+    public NDArray forward(ParameterStore ps, NDArray images, boolean training, List<NDArray> bottleneckAttention) {
+        Pass pass = new Pass(this, ps, training, images.getManager(), shape.embedDim());
+        NDArray chunks = patchLayer.forward(pass, images);
+        NDArray state = cell.initialState(pass, chunks);
         NDArray fast = null;
         // One split, not a select per chunk: each select's backward pass writes a zero-filled
         // gradient of the whole [batch, chunks, ...] input; the split's is a single concatenation.
-        NDList perChunk = chunks.split(config.numChunks(), 1);
-        List<AttentionWithFfn.Folded> weights = cell.fold(ps, images.getDevice(), training);
-        for (int c = 0; c < config.numChunks(); c++) {
-            RecurrentCell.Step step;
+        NDList perChunk = chunks.split(shape.numChunks(), 1);
+        for (int c = 0; c < shape.numChunks(); c++) {
+            Cell.Step step;
             // A chunk's intermediates are released as soon as it is done (the backward pass keeps
             // what it needs): eval-mode memory is one chunk's, and freed buffers are reused warm.
             try (NDScope chunkScope = new NDScope()) {
-                step = cell.call(ps, weights, perChunk.get(c).squeeze(1), slow, training);
-                NDScope.unregister(step.fast(), step.slow(), step.tlbProbs());
+                step = cell.call(pass, perChunk.get(c).squeeze(1), state);
+                NDScope.unregister(step.fast(), step.state(), step.bottleneckProbs());
             }
+            pass.endChunk();
             NDScope.register(step.fast());
-            NDScope.register(step.slow());
-            NDScope.register(step.tlbProbs());
+            NDScope.register(step.state());
+            NDScope.register(step.bottleneckProbs());
             fast = step.fast();
-            slow = step.slow();
-            if (tlbAttention != null) {
-                tlbAttention.add(step.tlbProbs());
+            state = step.state();
+            if (bottleneckAttention != null) {
+                bottleneckAttention.add(step.bottleneckProbs());
             }
         }
-        return head.forward(ps, fast.mean(new int[] {1}), training);
+        NDArray features = stateNorm != null ? stateNorm.forward(pass, state).mean(new int[] {1})
+                : fast.mean(new int[] {1});
+        return head.forward(pass, features);
     }
 
     /** Trainable parameter counts of the top-level blocks, in order, as the summary lists them. */
     public Map<String, Long> blockParameterCounts() {
+        return parameterCounts(this);
+    }
+
+    /** Trainable parameter counts of the recurrent cell's blocks, in order. */
+    public Map<String, Long> cellParameterCounts() {
+        return parameterCounts(cellBlock);
+    }
+
+    private static Map<String, Long> parameterCounts(Module block) {
         Map<String, Long> counts = new LinkedHashMap<>();
-        counts.put("patch_embedding", patchLayer.parameterCount());
-        counts.put("rnn", cell.parameterCount());
-        counts.put("head", head.parameterCount());
+        long own = block.parameterCount();
+        for (Pair<String, Block> child : block.getChildren()) {
+            long count = ((Module) child.getValue()).parameterCount();
+            counts.put(child.getKey().replaceFirst("^\\d+", ""), count);
+            own -= count;
+        }
+        if (own > 0) {
+            counts.put("(own parameters)", own);
+        }
         return counts;
     }
 }

@@ -25,6 +25,7 @@ import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.io.SealedFile;
+import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -242,6 +243,7 @@ public final class RunDirectory {
                     + " (no epoch has finished; continue with tlb train --resume " + dir + ")");
         }
         SealedFile.Contents contents = SealedFile.read(file, MODEL_MAGIC, LEGACY_MODEL_MAGIC, "tlb model file");
+        EngineTuning.tune(config.mixedPrecision); // loading a trained model is where a program starts using it
         TlbModel model = TlbModel.create(config, manager);
         try (DataInputStream in = contents.stream()) {
             loadWeights(model, manager, in, file);

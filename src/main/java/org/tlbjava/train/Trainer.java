@@ -21,6 +21,7 @@ import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.Splits;
+import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.MemoryEstimate;
 import org.tlbjava.model.TlbModel;
 
@@ -68,6 +69,7 @@ public final class Trainer {
     public List<EpochRecord> fit(String dataDescription) throws IOException {
         checkData();
         MemoryEstimate.requireFits(config, workers(), microBatchSize(), true);
+        EngineTuning.Matmuls matmuls = EngineTuning.tune(config.mixedPrecision);
         try (RunLock lock = RunLock.acquire(run.path());
                 NDManager manager = NDManager.newBaseManager();
                 PrintWriter log = new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
@@ -94,9 +96,10 @@ public final class Trainer {
             try (DataParallel workers = new DataParallel(model, manager, workers())) {
                 say(log, String.format(Locale.ROOT, "Data: %s: %d train, %d val images; %d classes", data.source(),
                         data.train().size(), data.val().size(), data.classes().size()));
-                say(log, String.format(Locale.ROOT, "Model: %,d parameters; batch %d in micro-batches of %d on %d workers",
-                        model.parameterCount(), config.batchSize, microBatchSize(), workers.workers()));
-                say(log, "Compute: " + model.matmuls().description() + " (mixed_precision " + config.mixedPrecision + ")");
+                say(log, String.format(Locale.ROOT, "Model: %s variant, %,d parameters; batch %d in micro-batches of %d on %d"
+                        + " workers", config.variant, model.parameterCount(), config.batchSize, microBatchSize(),
+                        workers.workers()));
+                say(log, "Compute: " + matmuls.description() + " (mixed_precision " + config.mixedPrecision + ")");
                 for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
                     out.println("Epoch " + (epoch + 1) + "/" + config.epochs);
                     EpochRecord record = epoch(workers, optimizer, manager, epoch);

@@ -93,9 +93,35 @@ class PlainPathTest {
         assertTrue(Math.abs(plain[0]) > 1e-3, "logits are not trivially zero");
     }
 
+    /** The paper variant with every option that changes its equations: learned state, conv stem, two heads. */
+    @Test
+    void paperLogitsMatchThePlainPath() {
+        assertLogitsMatch(paperWithOptions());
+    }
+
+    private static TlbConfig paperWithOptions() {
+        TlbConfig c = float32NoDropout();
+        c.variant = "paper";
+        c.learnedState = true;
+        c.stem = "conv";
+        c.numHeads = 2;
+        c.keyDim = 32;
+        c.stateTokens = 5;
+        return c;
+    }
+
     @Test
     void gradientsMatchThePlainPath() {
-        TlbModel model = TlbModel.create(float32NoDropout(), manager);
+        assertGradientsMatch(float32NoDropout());
+    }
+
+    @Test
+    void paperGradientsMatchThePlainPath() {
+        assertGradientsMatch(paperWithOptions());
+    }
+
+    private void assertGradientsMatch(TlbConfig c) {
+        TlbModel model = TlbModel.create(c, manager);
         for (Pair<String, Parameter> p : model.getParameters()) {
             p.getValue().getArray().setRequiresGradient(true);
         }
@@ -134,10 +160,10 @@ class PlainPathTest {
     void mixedPrecisionDoesWhatTheEngineReports() {
         TlbConfig c = float32NoDropout();
         c.mixedPrecision = true;
+        EngineTuning.Matmuls mode = EngineTuning.configureMatmuls(true);
         TlbModel model = TlbModel.create(c, manager);
         NDArray x = images(64);
         float[] mixed = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
-        EngineTuning.Matmuls mode = model.matmuls();
         EngineTuning.configureMatmuls(false);
         float[] plain = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
         double largest = 0;
@@ -192,9 +218,23 @@ class PlainPathTest {
                 params.add(p.getValue().getArray());
             }
             long batch = images.getShape().get(0);
-            NDArray patches = Conv2d.conv2d(images, params.pop(), params.pop(), new Shape(c.patchSize, c.patchSize))
+            NDArray x = images;
+            if ("conv".equals(c.stem)) {
+                for (int i = 0; i < 2; i++) {
+                    x = Activation.relu(Conv2d.conv2d(x, params.pop(), params.pop(), new Shape(1, 1), new Shape(1, 1))
+                            .singletonOrThrow());
+                }
+            }
+            NDArray patches = Conv2d.conv2d(x, params.pop(), params.pop(), new Shape(c.patchSize, c.patchSize))
                     .singletonOrThrow().reshape(batch, c.embedDim, -1).transpose(0, 2, 1).add(params.pop());
             NDArray chunks = layerNorm(patches).reshape(batch, c.numChunks(), c.chunkSize, c.embedDim);
+            NDArray[] out = "paper".equals(c.variant) ? paper(chunks, batch) : keras(chunks, batch);
+            NDArray features = out[1] == null ? out[0].mean(new int[] {1}) : layerNorm(out[1]).mean(new int[] {1});
+            return Linear.linear(features, params.pop(), params.pop()).singletonOrThrow();
+        }
+
+        /** The example's cell; returns {last fast stream, null} (its readout is the last chunk's). */
+        private NDArray[] keras(NDArray chunks, long batch) {
             List<NDArray[]> blocks = new ArrayList<>(); // {fast attention, slow attention or null, ffn} parameters
             int position = 0;
             for (int layer = 0; layer < c.numLayers; layer++) {
@@ -204,10 +244,7 @@ class PlainPathTest {
                 }
             }
             NDArray[] tlbBlock = block(false);
-            NDArray headWeight = params.pop();
-            NDArray headBias = params.pop();
-
-            NDArray slow = images.getManager().zeros(new Shape(batch, c.chunkSize, c.embedDim));
+            NDArray slow = chunks.getManager().zeros(new Shape(batch, c.chunkSize, c.embedDim));
             NDArray fast = null;
             for (int chunk = 0; chunk < c.numChunks(); chunk++) {
                 fast = chunks.get(":, {}", chunk);
@@ -219,7 +256,54 @@ class PlainPathTest {
                 }
                 slow = ffn(tlbBlock, attention(tlbBlock, 0, slow, fast, fast));
             }
-            return Linear.linear(fast.mean(new int[] {1}), headWeight, headBias).singletonOrThrow();
+            return new NDArray[] {fast, null};
+        }
+
+        /**
+         * The paper's cell: per chunk, self-attention blocks and every r layers a block reading the
+         * state (plus its sinusoidal position embedding), then the bottleneck block in which the
+         * state reads the chunk. Returns {last fast stream, final state}; the readout uses the state.
+         */
+        private NDArray[] paper(NDArray chunks, long batch) {
+            NDManager m = chunks.getManager();
+            NDArray state = m.zeros(new Shape(batch, c.stateTokens, c.embedDim));
+            if (c.learnedState) {
+                state = state.add(params.pop());
+            }
+            List<NDArray[]> selfBlocks = new ArrayList<>();
+            List<NDArray[]> readBlocks = new ArrayList<>();
+            for (int layer = 0; layer < c.numLayers; layer++) {
+                selfBlocks.add(block(false));
+                if (layer % c.r == 0) {
+                    readBlocks.add(block(false));
+                }
+            }
+            NDArray[] bottleneck = block(false);
+            float[] table = new float[c.stateTokens * c.embedDim];
+            for (int pos = 0; pos < c.stateTokens; pos++) {
+                for (int i = 0; i < c.embedDim; i += 2) {
+                    double frequency = Math.pow(10000, -(double) i / c.embedDim);
+                    table[pos * c.embedDim + i] = (float) Math.sin(pos * frequency);
+                    if (i + 1 < c.embedDim) {
+                        table[pos * c.embedDim + i + 1] = (float) Math.cos(pos * frequency);
+                    }
+                }
+            }
+            NDArray position = m.create(table, new Shape(c.stateTokens, c.embedDim));
+            NDArray fast = null;
+            for (int chunk = 0; chunk < c.numChunks(); chunk++) {
+                NDArray memory = state.add(position);
+                fast = chunks.get(":, {}", chunk);
+                for (int layer = 0; layer < c.numLayers; layer++) {
+                    fast = ffn(selfBlocks.get(layer), attention(selfBlocks.get(layer), 0, fast, fast, fast));
+                    if (layer % c.r == 0) {
+                        NDArray[] read = readBlocks.get(layer / c.r);
+                        fast = ffn(read, attention(read, 0, fast, memory, memory));
+                    }
+                }
+                state = ffn(bottleneck, attention(bottleneck, 0, memory, fast, fast));
+            }
+            return new NDArray[] {fast, "last_chunk".equals(c.readout) ? null : state};
         }
 
         private NDArray[] block(boolean withSlowAttention) {
