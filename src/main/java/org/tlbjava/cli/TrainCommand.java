@@ -100,7 +100,10 @@ final class TrainCommand implements Callable<Integer> {
         }
     }
 
-    /** A new run goes into a directory that does not exist yet or is empty, never over other files. */
+    /**
+     * A new run goes into a directory that does not exist yet or is empty, never over other files.
+     * What a run killed before it wrote config.json left (its start files) does not count.
+     */
     private static void checkNewRunDirectory(Path dir) throws IOException {
         if (Files.exists(dir.resolve("config.json"))) {
             throw new UsageException(dir + " already holds a run; use --resume " + dir + " or another --out");
@@ -110,7 +113,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         if (Files.isDirectory(dir)) {
             try (var entries = Files.list(dir)) {
-                if (entries.findAny().isPresent()) {
+                if (entries.anyMatch(entry -> !RunDirectory.isStartLeftover(entry))) {
                     throw new UsageException("--out " + dir + " is a directory with other files in it and not a"
                             + " tlb run; choose a new or empty directory");
                 }

@@ -66,10 +66,18 @@ public final class RunDirectory {
     /** A checkpoint read back, and the lines that say how (a fallback to the previous one). */
     public record Restored(State state, List<String> notes) {}
 
+    /** Writes the run's start files; config.json last, since its presence is what makes a directory a run. */
     public void writeStart(TlbConfig config, List<String> classes, DataRecord data) throws IOException {
-        AtomicFiles.writeString(dir.resolve(CONFIG), config.toJson() + "\n");
-        AtomicFiles.writeString(dir.resolve(CLASSES), JSON.writeValueAsString(classes) + "\n");
         AtomicFiles.writeString(dir.resolve(DATA), JSON.writeValueAsString(data) + "\n");
+        AtomicFiles.writeString(dir.resolve(CLASSES), JSON.writeValueAsString(classes) + "\n");
+        AtomicFiles.writeString(dir.resolve(CONFIG), config.toJson() + "\n");
+    }
+
+    /** A file a run stopped before its config.json can have left: a start file or a temporary file of one. */
+    public static boolean isStartLeftover(Path file) {
+        String name = file.getFileName().toString();
+        return name.equals(DATA) || name.equals(CLASSES) || name.equals(RunLock.FILE) || name.equals("train.log")
+                || (name.startsWith(".") && name.endsWith(".tmp"));
     }
 
     public TlbConfig readConfig() {

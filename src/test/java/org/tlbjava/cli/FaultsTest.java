@@ -122,6 +122,12 @@ class FaultsTest {
                 "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
     }
 
+    /** Resumes the run in {@code dir}, or starts it when a kill came before it had begun. */
+    private static List<String> trainOrResume(Path dir) {
+        return Files.exists(dir.resolve("config.json")) ? List.of("train", "--resume", dir.toString())
+                : tinyTrain(data, dir, 3);
+    }
+
     /** libtorch's deprecation warning no longer reaches the user's terminal (native stderr, so a child JVM). */
     @Test
     void noEngineWarningIsPrinted() throws Exception {
@@ -148,11 +154,7 @@ class FaultsTest {
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
         while (kills < 4 && System.nanoTime() < deadline) {
             List<String> command = javaCommand();
-            if (Files.exists(killed.resolve("config.json"))) {
-                command.addAll(List.of("train", "--resume", killed.toString()));
-            } else {
-                command.addAll(tinyTrain(data, killed, 3));
-            }
+            command.addAll(trainOrResume(killed));
             Process child = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             // the JVM and engine start takes about 2 s; a step of the tiny model a few ms
@@ -163,7 +165,7 @@ class FaultsTest {
             child.destroyForcibly().waitFor();
             kills++;
         }
-        Result last = tlb("train", "--resume", killed.toString());
+        Result last = tlb(trainOrResume(killed).toArray(new String[0]));
         assertEquals(0, last.code(), last.err());
         ObjectMapper json = new ObjectMapper();
         assertEquals(json.readTree(straight.resolve("history.json").toFile()).findValues("val_loss"),

@@ -61,7 +61,7 @@ class PredictInputTest {
         assertEquals(0, fromStdin.code(), fromStdin.err());
         assertEquals(fromFile.out().replace(png.toString(), "-"), fromStdin.out());
         CliTest.Result twice = CliTest.tlb("predict", "--model", run.toString(), "-", "-");
-        assertEquals(1, twice.code());
+        assertEquals(2, twice.code(), "a usage error");
         assertTrue(twice.err().contains("may be given once"), twice.err());
     }
 
