@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.model.TlbModel;
 import picocli.CommandLine.Command;
@@ -28,14 +29,27 @@ final class SummaryCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(c, manager);
             Map<String, Long> counts = model.blockParameterCounts();
+            Map<String, Long> cellCounts = model.cellParameterCounts();
+            ModelConfig m = c.model();
             List<String[]> rows = new ArrayList<>();
-            rows.add(row("patch_embedding (PatchEmbedding)",
+            rows.add(row("patch_embedding (PatchEmbedding" + (m.convStem() ? ", conv stem" : "") + ")",
                     shape(c.numChunks(), c.chunkSize, c.embedDim), counts.get("patch_embedding")));
-            rows.add(row("rnn (RNN over CustomRecurrentCell)", shape(c.chunkSize, c.embedDim), counts.get("rnn")));
-            rows.add(row("gap (GlobalAveragePooling1D)", shape(c.embedDim), 0));
+            rows.add(row(m.paper() ? "rnn (RNN over the paper's TLB cell)" : "rnn (RNN over CustomRecurrentCell)",
+                    shape(c.chunkSize, c.embedDim), counts.get("rnn")));
+            for (Map.Entry<String, Long> block : cellCounts.entrySet()) {
+                rows.add(row("  " + block.getKey(), "", block.getValue()));
+            }
+            if (m.stateReadout()) {
+                rows.add(row("state_layernorm (LayerNormalization)", shape(m.stateLength(), c.embedDim),
+                        counts.get("state_layernorm")));
+                rows.add(row("gap over the state (GlobalAveragePooling1D)", shape(c.embedDim), 0));
+            } else {
+                rows.add(row("gap (GlobalAveragePooling1D)", shape(c.embedDim), 0));
+            }
             rows.add(row("head (Dense)", shape(c.numClasses), counts.get("head")));
             String rule = "─".repeat(78);
-            System.out.println("Model: \"temporal_latent_bottleneck_model\"");
+            System.out.println("Model: \"temporal_latent_bottleneck_model\" (variant " + m.variant() + ", readout "
+                    + m.readout() + ")");
             System.out.println(rule);
             System.out.printf(Locale.ROOT, "%-40s %-22s %14s%n", "Layer (type)", "Output Shape", "Param #");
             System.out.println(rule);
@@ -47,8 +61,10 @@ final class SummaryCommand implements Callable<Integer> {
                     model.parameterCount(), model.parameterCount());
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
+                out.put("variant", m.variant());
                 out.put("total_params", model.parameterCount());
                 out.put("blocks", counts);
+                out.put("cell_blocks", cellCounts);
                 System.out.println(Json.line(out));
             }
         }

@@ -14,12 +14,15 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.Splits;
+import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.testing.Synthetic;
 
@@ -143,12 +146,15 @@ class TrainerTest {
         }
     }
 
-    /** The model can learn: 64 images of 10 colour classes are fitted at a raised learning rate. */
-    @Test
-    void sixtyFourImagesAreFitted() throws Exception {
+    /** Each variant can learn: 64 images of 10 colour classes are fitted at a raised learning rate. */
+    @ParameterizedTest
+    @ValueSource(strings = {"keras", "paper"})
+    void sixtyFourImagesAreFitted(String variant) throws Exception {
         TlbConfig c = smallRun();
+        c.variant = variant;
         c.learningRate = 3e-3;
         c.batchSize = 64;
+        EngineTuning.tune(c.mixedPrecision); // as a program does at its start
         Splits splits = data(c);
         Batch batch = BatchLoader.evaluation(splits.train(), c, 64).build(0);
         try (NDManager manager = NDManager.newBaseManager()) {
