@@ -75,6 +75,13 @@ class VariantsTest {
         JsonNode keras = tlb("summary", "--json").json();
         assertEquals(415_882, keras.get("total_params").asLong());
         assertTrue(keras.get("cell_blocks").has("tlb_cross_attn_ffn"), keras.toString());
+        Result native32 = tlb("summary", "--set", "variant=paper", "--set", "image_size=32", "--set", "stem=conv",
+                "--set", "readout=last_chunk", "--set", "learned_state=true", "--json");
+        assertEquals(0, native32.code(), native32.err());
+        // stem 3x3 convs 3->32->32, then the 4x4 patch convolution 32->64, 64 position vectors, LayerNorm
+        long stem = (3 * 32 * 9 + 32) + (32 * 32 * 9 + 32);
+        assertEquals(stem + (32 * 64 * 16 + 64) + 64 * 64 + 2 * 64,
+                native32.json().get("blocks").get("patch_embedding").asLong());
         Result bad = tlb("summary", "--set", "variant=transformer");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("variant must be one of keras, paper"), bad.err());
