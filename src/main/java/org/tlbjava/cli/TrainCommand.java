@@ -85,7 +85,7 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("Run directory: " + dir);
         try {
             return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                    .fit(DataLocator.root(data).toString()));
+                    .fit(DataLocator.root(data).toString()), dir);
         } catch (TlbException e) {
             if (created && !run.hasCheckpoint()) {
                 AtomicFiles.deleteTree(dir); // nothing of value was written
@@ -113,10 +113,11 @@ final class TrainCommand implements Callable<Integer> {
                     + " but the run in " + resume + " was trained on " + run.readClasses());
         }
         return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                .fit(DataLocator.root(data).toString()));
+                .fit(DataLocator.root(data).toString()), resume);
     }
 
-    private static Integer report(List<EpochRecord> history) {
+    private static Integer report(List<EpochRecord> history, Path dir) {
+        org.tlbjava.serve.RunReport.writeAfterTraining(dir, System.out);
         if (!history.isEmpty()) {
             EpochRecord last = history.get(history.size() - 1);
             System.out.printf(java.util.Locale.ROOT, "Done: %d epochs, val_accuracy %.4f%n", last.epoch(), last.valAccuracy());
