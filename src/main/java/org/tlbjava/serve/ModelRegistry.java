@@ -115,7 +115,8 @@ public final class ModelRegistry implements AutoCloseable {
             } catch (TlbException e) {
                 throw ApiError.internal("model '" + name + "' cannot be loaded: " + e.getMessage());
             }
-            model = new Loaded(classifier, new DynamicBatcher(name, classifier::predictAll, limits));
+            model = new Loaded(classifier, new DynamicBatcher(name,
+                    images -> OneEngineThread.call(() -> classifier.predictAll(images)), limits));
             loaded.put(name, model);
         }
         return model;

@@ -146,7 +146,8 @@ public final class TlbServer implements AutoCloseable {
         Map<String, Object> answer = new LinkedHashMap<>();
         answer.put("predictions", ranked);
         if (attention) {
-            answer.put("attention", AttentionPicture.base64Png(image, classifier.attention(image)));
+            float[][] heat = OneEngineThread.call(() -> classifier.attention(image));
+            answer.put("attention", AttentionPicture.base64Png(image, heat));
         }
         json(ctx, answer);
     }
