@@ -71,7 +71,7 @@ public final class RunReport {
         return page.replace(tag, replacement);
     }
 
-    static String resource(String name) {
+    private static String resource(String name) {
         try (InputStream in = RunReport.class.getResourceAsStream(TlbServer.WEB + "/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + name);
