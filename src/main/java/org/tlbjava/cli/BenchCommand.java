@@ -33,7 +33,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-@Command(name = "bench", mixinStandardHelpOptions = true,
+@Command(name = "bench", mixinStandardHelpOptions = true, subcommands = ServeBenchCommand.class,
         description = "Measure training, inference and data-pipeline images/s and peak memory (medians after warm-up).")
 final class BenchCommand implements Callable<Integer> {
     @Mixin

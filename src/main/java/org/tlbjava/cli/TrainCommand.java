@@ -91,7 +91,7 @@ final class TrainCommand implements Callable<Integer> {
         System.out.println("Run directory: " + dir);
         try {
             return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                    .fit(DataLocator.root(data).toString()));
+                    .fit(DataLocator.root(data).toString()), dir);
         } catch (TlbException e) {
             if (created && !run.hasCheckpoint()) {
                 AtomicFiles.deleteTree(dir); // nothing of value was written
@@ -151,7 +151,7 @@ final class TrainCommand implements Callable<Integer> {
             System.out.println("Resuming on different data (--force): " + found.path() + " instead of " + recorded.path());
         }
         return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                .fit(DataLocator.root(dataOption).toString()));
+                .fit(DataLocator.root(dataOption).toString()), resume);
     }
 
     private static String dataPath(String dataOption) {
@@ -162,7 +162,8 @@ final class TrainCommand implements Callable<Integer> {
         return record.fingerprint().substring(0, 12);
     }
 
-    private static Integer report(List<EpochRecord> history) {
+    private static Integer report(List<EpochRecord> history, Path dir) {
+        org.tlbjava.serve.RunReport.writeAfterTraining(dir, System.out);
         if (!history.isEmpty()) {
             EpochRecord last = history.get(history.size() - 1);
             System.out.printf(java.util.Locale.ROOT, "Done: %d epochs, val_accuracy %.4f%n", last.epoch(), last.valAccuracy());

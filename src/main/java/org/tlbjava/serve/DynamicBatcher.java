@@ -1,0 +1,96 @@
+package org.tlbjava.serve;
+
+import java.awt.image.BufferedImage;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.tlbjava.explain.Prediction;
+
+/**
+ * Dynamic batching as DJL Serving does it: one thread takes the first waiting request, waits up
+ * to {@code max_batch_delay} for more (up to {@code batch_size}), and classifies them all in one
+ * forward pass. Requests that arrive while a batch runs wait in a bounded queue; a full queue
+ * refuses new ones at once, so an overloaded server answers 503 instead of piling up latency.
+ */
+public final class DynamicBatcher implements AutoCloseable {
+    private record Job(BufferedImage image, CompletableFuture<Prediction> result) {}
+
+    private final Function<List<BufferedImage>, List<Prediction>> predictAll;
+    private final ServeLimits limits;
+    private final BlockingQueue<Job> queue;
+    private final Thread worker;
+    private volatile boolean closed;
+
+    public DynamicBatcher(String name, Function<List<BufferedImage>, List<Prediction>> predictAll, ServeLimits limits) {
+        this.predictAll = predictAll;
+        this.limits = limits;
+        this.queue = new ArrayBlockingQueue<>(limits.maxQueue());
+        this.worker = new Thread(this::loop, "batcher-" + name);
+        worker.setDaemon(true);
+        worker.start();
+    }
+
+    /** Queues an image; the future completes with its prediction. Throws 503 when the queue is full. */
+    public CompletableFuture<Prediction> submit(BufferedImage image) {
+        CompletableFuture<Prediction> result = new CompletableFuture<>();
+        if (closed || !queue.offer(new Job(image, result))) {
+            throw ApiError.busy("the model's queue is full (" + limits.maxQueue() + " requests waiting); retry later");
+        }
+        return result;
+    }
+
+    private void loop() {
+        while (!closed) {
+            try {
+                runBatch(collect());
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private List<Job> collect() throws InterruptedException {
+        List<Job> batch = new ArrayList<>();
+        batch.add(queue.take());
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.maxBatchDelayMs());
+        while (batch.size() < limits.batchSize()) {
+            Job next = queue.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
+            if (next == null) {
+                break;
+            }
+            batch.add(next);
+        }
+        batch.removeIf(job -> job.result().isDone()); // timed out or cancelled while waiting
+        return batch;
+    }
+
+    private void runBatch(List<Job> batch) {
+        if (batch.isEmpty()) {
+            return;
+        }
+        try {
+            List<Prediction> predictions = predictAll.apply(batch.stream().map(Job::image).toList());
+            for (int i = 0; i < batch.size(); i++) {
+                batch.get(i).result().complete(predictions.get(i));
+            }
+        } catch (RuntimeException e) {
+            batch.forEach(job -> job.result().completeExceptionally(e));
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.interrupt();
+        try {
+            worker.join(10_000); // let a running batch finish before the model is closed
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        queue.forEach(job -> job.result().completeExceptionally(ApiError.busy("the server is shutting down")));
+    }
+}

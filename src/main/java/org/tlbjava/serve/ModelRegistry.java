@@ -1,0 +1,133 @@
+package org.tlbjava.serve;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.tlbjava.TlbException;
+import org.tlbjava.explain.TlbClassifier;
+
+/**
+ * The runs a server shows and the models it serves: every run directory directly inside a runs
+ * directory, plus runs named one by one. A run is known by its directory's name; a name is only
+ * ever looked up among these, never joined onto a path, so no name can reach outside them.
+ * Models are loaded on first use and kept, each with its own {@link DynamicBatcher}.
+ */
+public final class ModelRegistry implements AutoCloseable {
+    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+
+    private record Loaded(TlbClassifier classifier, DynamicBatcher batcher) {}
+
+    private final Path runsDir;
+    private final Map<String, Path> named = new LinkedHashMap<>();
+    private final ServeLimits limits;
+    private final Map<String, Loaded> loaded = new LinkedHashMap<>();
+
+    /**
+     * @param runsDir directory of run directories, or null
+     * @param runs single run directories served besides those in {@code runsDir}
+     */
+    public ModelRegistry(Path runsDir, List<Path> runs, ServeLimits limits) {
+        this.runsDir = runsDir;
+        this.limits = limits;
+        if (runsDir != null && !Files.isDirectory(runsDir)) {
+            throw new TlbException("--runs " + runsDir + " is not a directory");
+        }
+        for (Path run : runs) {
+            if (!Files.isRegularFile(run.resolve("config.json"))) {
+                throw new TlbException("--model " + run + " is not a tlb run directory: it has no config.json");
+            }
+            String name = run.toAbsolutePath().normalize().getFileName().toString();
+            if (!NAME.matcher(name).matches()) {
+                throw new TlbException("--model " + run + ": the directory name '" + name + "' is not usable in a URL"
+                        + " (letters, digits, '.', '_', '-')");
+            }
+            if (named.put(name, run) != null) {
+                throw new TlbException("--model " + run + ": another --model is also named '" + name + "'");
+            }
+        }
+    }
+
+    /** Every run, by name: the named ones first, then the runs directory's in name order. */
+    public List<RunInfo> runs() {
+        List<RunInfo> runs = new ArrayList<>();
+        named.forEach((name, dir) -> runs.add(new RunInfo(name, dir)));
+        for (String name : runsDirNames()) {
+            if (!named.containsKey(name)) {
+                runs.add(new RunInfo(name, runsDir.resolve(name)));
+            }
+        }
+        return runs;
+    }
+
+    private List<String> runsDirNames() {
+        if (runsDir == null) {
+            return List.of();
+        }
+        try (Stream<Path> children = Files.list(runsDir)) {
+            return children.filter(dir -> Files.isRegularFile(dir.resolve("config.json")))
+                    .map(dir -> dir.getFileName().toString())
+                    .filter(name -> NAME.matcher(name).matches())
+                    .sorted()
+                    .toList();
+        } catch (IOException e) {
+            throw new TlbException("cannot list " + runsDir + ": " + e.getMessage());
+        }
+    }
+
+    /** The run called {@code name}; 404 when there is none. */
+    public RunInfo run(String name) {
+        if (name != null && NAME.matcher(name).matches()) {
+            if (named.containsKey(name)) {
+                return new RunInfo(name, named.get(name));
+            }
+            if (runsDirNames().contains(name)) {
+                return new RunInfo(name, runsDir.resolve(name));
+            }
+        }
+        throw ApiError.notFound("no run or model named '" + name + "'");
+    }
+
+    /** The model of run {@code name}, loaded on first use. */
+    public TlbClassifier classifier(String name) {
+        return load(name).classifier();
+    }
+
+    public DynamicBatcher batcher(String name) {
+        return load(name).batcher();
+    }
+
+    private synchronized Loaded load(String name) {
+        Loaded model = loaded.get(name);
+        if (model == null) {
+            RunInfo run = run(name);
+            if (!Files.exists(run.dir().resolve("model.params"))) {
+                throw ApiError.notFound("run '" + name + "' has no trained model yet (no epoch has finished)");
+            }
+            TlbClassifier classifier;
+            try {
+                classifier = TlbClassifier.load(run.dir());
+            } catch (TlbException e) {
+                throw ApiError.internal("model '" + name + "' cannot be loaded: " + e.getMessage());
+            }
+            model = new Loaded(classifier, new DynamicBatcher(name,
+                    images -> OneEngineThread.call(() -> classifier.predictAll(images)), limits));
+            loaded.put(name, model);
+        }
+        return model;
+    }
+
+    @Override
+    public synchronized void close() {
+        for (Loaded model : loaded.values()) {
+            model.batcher().close();
+            model.classifier().close();
+        }
+        loaded.clear();
+    }
+}

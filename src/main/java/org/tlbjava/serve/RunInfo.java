@@ -1,0 +1,129 @@
+package org.tlbjava.serve;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tlbjava.TlbException;
+
+/**
+ * What a run directory says about itself, read from its JSON files as they are on disk (a run
+ * that is training rewrites them after every epoch). History keys are returned in snake_case
+ * whether the file has them so ({@code val_loss}) or in the older camelCase ({@code valLoss}).
+ */
+public final class RunInfo {
+    static final ObjectMapper JSON = new ObjectMapper();
+    /** Written by {@code tlb evaluate} and {@code tlb attention}. */
+    private static final List<Map.Entry<String, String>> IMAGE_FILES =
+            List.of(Map.entry("confusion", "confusion.png"), Map.entry("attention", "attention/grid.png"));
+
+    private final String name;
+    private final Path dir;
+
+    public RunInfo(String name, Path dir) {
+        this.name = name;
+        this.dir = dir;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path dir() {
+        return dir;
+    }
+
+    /** {@code config.json} as written by the run. */
+    public JsonNode config() {
+        return read("config.json");
+    }
+
+    public List<String> classes() {
+        List<String> classes = new ArrayList<>();
+        read("classes.json").forEach(c -> classes.add(c.asText()));
+        return classes;
+    }
+
+    /** One map per finished epoch; empty before the first epoch ends. */
+    public List<Map<String, Object>> history() {
+        if (!Files.exists(dir.resolve("history.json"))) {
+            return List.of();
+        }
+        List<Map<String, Object>> epochs = new ArrayList<>();
+        for (JsonNode record : read("history.json")) {
+            Map<String, Object> epoch = new LinkedHashMap<>();
+            for (Iterator<Map.Entry<String, JsonNode>> it = record.fields(); it.hasNext(); ) {
+                Map.Entry<String, JsonNode> field = it.next();
+                epoch.put(snakeCase(field.getKey()), field.getValue().isNumber() ? field.getValue().numberValue()
+                        : field.getValue().asText());
+            }
+            epochs.add(epoch);
+        }
+        return epochs;
+    }
+
+    static String snakeCase(String key) {
+        return key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** Name, variant, epochs done of planned, best validation accuracy, and training/finished. */
+    public Map<String, Object> summary() {
+        JsonNode config = config();
+        List<Map<String, Object>> history = history();
+        int planned = config.path("epochs").asInt();
+        Double best = null;
+        for (Map<String, Object> epoch : history) {
+            if (epoch.get("val_accuracy") instanceof Number n && (best == null || n.doubleValue() > best)) {
+                best = n.doubleValue();
+            }
+        }
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("name", name);
+        summary.put("variant", config.path("variant").asText("keras"));
+        summary.put("epochs", history.size());
+        summary.put("planned_epochs", planned);
+        summary.put("best_val_accuracy", best);
+        summary.put("state", history.size() >= planned ? "finished" : "training");
+        summary.put("has_model", Files.exists(dir.resolve("model.params")));
+        return summary;
+    }
+
+    /** Everything a run page shows, with image fields (confusion matrix, attention grid) left to the caller. */
+    public Map<String, Object> page() {
+        Map<String, Object> page = new LinkedHashMap<>(summary());
+        page.put("config", config());
+        page.put("classes", classes());
+        page.put("history", history());
+        return page;
+    }
+
+    /** The run's picture files the run page shows, by role; only those that exist. */
+    public Map<String, Path> images() {
+        Map<String, Path> images = new LinkedHashMap<>();
+        for (Map.Entry<String, String> e : IMAGE_FILES) {
+            Path file = dir.resolve(e.getValue());
+            if (Files.isRegularFile(file)) {
+                images.put(e.getKey(), file);
+            }
+        }
+        return images;
+    }
+
+    private JsonNode read(String file) {
+        Path path = dir.resolve(file);
+        try {
+            return JSON.readTree(Files.readString(path));
+        } catch (NoSuchFileException e) {
+            throw new TlbException(dir + " is not a tlb run directory: it has no " + file);
+        } catch (IOException e) {
+            throw new TlbException(path + " is not readable JSON: " + e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,209 @@
+package org.tlbjava.serve;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
+import io.javalin.http.Context;
+import io.javalin.http.staticfiles.Location;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.tlbjava.TlbException;
+import org.tlbjava.explain.Prediction;
+import org.tlbjava.explain.TlbClassifier;
+
+/**
+ * The HTTP server of {@code tlb serve}: DJL Serving's inference API ({@code /ping},
+ * {@code /models}, {@code /predictions/{model}}), the JSON the web pages read ({@code /api/...})
+ * and the pages themselves, served from the jar. Handlers only translate between HTTP and
+ * {@link ModelRegistry}; every error leaves as {@code {"code","type","message"}}.
+ */
+public final class TlbServer implements AutoCloseable {
+    static final String WEB = "/org/tlbjava/serve/web";
+    private static final int DEFAULT_TOPK = 5;
+    private static final Logger LOG = LoggerFactory.getLogger(TlbServer.class);
+
+    private final ModelRegistry registry;
+    private final ServeLimits limits;
+    private final Javalin app;
+
+    public TlbServer(ModelRegistry registry, ServeLimits limits) {
+        this.registry = registry;
+        this.limits = limits;
+        this.app = Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.jetty.multipartConfig.maxFileSize(limits.maxBodyBytes(), SizeUnit.BYTES);
+            config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBodyBytes(), SizeUnit.BYTES);
+            config.staticFiles.add(WEB, Location.CLASSPATH);
+            config.routes.get("/ping", ctx -> json(ctx, Map.of("health", "healthy!")));
+            config.routes.get("/models", ctx -> json(ctx, Map.of("models", models())));
+            config.routes.post("/predictions/{model}", this::predict);
+            config.routes.get("/api/runs", ctx -> json(ctx, runs()));
+            config.routes.get("/api/runs/{run}", ctx -> json(ctx, runPage(ctx.pathParam("run"))));
+            config.routes.get("/api/runs/{run}/images/{kind}", this::runImage);
+            config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
+            config.routes.exception(Exception.class, (e, ctx) -> {
+                LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
+                error(ctx, ApiError.internal("internal error: " + e));
+            });
+            config.routes.error(404, ctx -> { // unknown paths; 404s of ours are JSON already
+                if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
+                    error(ctx, ApiError.notFound("no such page or endpoint: " + ctx.path()));
+                }
+            });
+        });
+    }
+
+    /** Starts listening; port 0 picks a free one (see {@link #port()}). */
+    public TlbServer start(String host, int port) {
+        try {
+            app.start(host, port);
+        } catch (RuntimeException e) {
+            throw new TlbException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
+        }
+        return this;
+    }
+
+    private static String rootMessage(Throwable e) {
+        while (e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e.getMessage();
+    }
+
+    public int port() {
+        return app.port();
+    }
+
+    private List<Map<String, Object>> models() {
+        List<Map<String, Object>> models = new ArrayList<>();
+        for (RunInfo run : registry.runs()) {
+            Map<String, Object> summary = run.summary();
+            if (Boolean.TRUE.equals(summary.get("has_model"))) {
+                Map<String, Object> model = new LinkedHashMap<>();
+                model.put("name", run.name());
+                model.put("variant", summary.get("variant"));
+                model.put("classes", run.classes());
+                model.put("val_accuracy", summary.get("best_val_accuracy"));
+                models.add(model);
+            }
+        }
+        return models;
+    }
+
+    private List<Map<String, Object>> runs() {
+        List<Map<String, Object>> runs = new ArrayList<>();
+        for (RunInfo run : registry.runs()) {
+            try {
+                runs.add(run.summary());
+            } catch (TlbException e) {
+                runs.add(Map.of("name", run.name(), "state", "unreadable", "error", e.getMessage()));
+            }
+        }
+        return runs;
+    }
+
+    private Map<String, Object> runPage(String name) {
+        RunInfo run = registry.run(name);
+        Map<String, Object> page = run.page();
+        Map<String, String> images = new LinkedHashMap<>();
+        run.images().keySet().forEach(kind -> images.put(kind, "/api/runs/" + name + "/images/" + kind));
+        page.put("images", images);
+        return page;
+    }
+
+    private void runImage(Context ctx) throws IOException {
+        Path file = registry.run(ctx.pathParam("run")).images().get(ctx.pathParam("kind"));
+        if (file == null) {
+            throw ApiError.notFound("run '" + ctx.pathParam("run") + "' has no " + ctx.pathParam("kind") + " image");
+        }
+        ctx.contentType("image/png").result(Files.readAllBytes(file));
+    }
+
+    private void predict(Context ctx) throws JsonProcessingException {
+        String name = ctx.pathParam("model");
+        registry.run(name); // 404 before the body is read
+        int topk = topk(ctx.queryParam("topk"));
+        boolean attention = "true".equalsIgnoreCase(ctx.queryParam("attention"));
+        BufferedImage image = ImageInput.decode(ImageInput.body(ctx, limits.maxBodyBytes()), limits.maxPixels());
+        TlbClassifier classifier = registry.classifier(name);
+        Prediction prediction = await(registry.batcher(name).submit(image));
+        List<Map<String, Object>> ranked = new ArrayList<>();
+        for (int c : prediction.top(topk)) {
+            ranked.add(Map.of("class", classifier.classes().get(c), "probability", prediction.probabilities()[c]));
+        }
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("predictions", ranked);
+        if (attention) {
+            float[][] heat = OneEngineThread.call(() -> classifier.attention(image));
+            answer.put("attention", AttentionPicture.base64Png(image, heat));
+        }
+        json(ctx, answer);
+    }
+
+    private static int topk(String value) {
+        if (value == null) {
+            return DEFAULT_TOPK;
+        }
+        try {
+            int k = Integer.parseInt(value);
+            if (k > 0) {
+                return k;
+            }
+        } catch (NumberFormatException e) {
+            // answered below
+        }
+        throw ApiError.badRequest("topk must be a positive whole number, got '" + value + "'");
+    }
+
+    private Prediction await(CompletableFuture<Prediction> result) {
+        try {
+            return result.get(limits.timeoutMs(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            result.cancel(false); // the batcher skips it if it is still queued
+            throw ApiError.busy("no prediction within the request timeout of " + limits.timeoutMs() + " ms; retry later");
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof ApiError error) {
+                throw error;
+            }
+            throw new IllegalStateException("prediction failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw ApiError.busy("the server is shutting down");
+        }
+    }
+
+    private static void json(Context ctx, Object value) throws JsonProcessingException {
+        ctx.contentType("application/json").result(RunInfo.JSON.writeValueAsString(value));
+    }
+
+    private static void error(Context ctx, ApiError e) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("code", e.code());
+        body.put("type", e.type());
+        body.put("message", e.getMessage());
+        ctx.status(e.code());
+        try {
+            json(ctx, body);
+        } catch (JsonProcessingException impossible) {
+            throw new IllegalStateException(impossible);
+        }
+    }
+
+    @Override
+    public void close() {
+        app.stop();
+        registry.close();
+    }
+}
