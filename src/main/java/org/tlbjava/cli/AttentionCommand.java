@@ -1,9 +1,5 @@
 package org.tlbjava.cli;
 
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.training.ParameterStore;
 import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -11,15 +7,10 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
-import org.tlbjava.data.Batch;
-import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.explain.AttentionImages;
-import org.tlbjava.explain.AttentionMaps;
+import org.tlbjava.explain.TlbClassifier;
 import org.tlbjava.io.AtomicFiles;
-import org.tlbjava.model.TlbModel;
-import org.tlbjava.train.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -46,30 +37,25 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        RunDirectory run = new RunDirectory(modelOptions.model);
         Path dir = out != null ? out : modelOptions.model.resolve("attention");
-        try (NDManager manager = NDManager.newBaseManager()) {
-            TlbModel model = run.loadModel(manager);
-            List<String> classes = run.readClasses();
-            TlbConfig config = model.config();
-            ImageSet set = splitOptions.load(config, classes);
+        try (TlbClassifier classifier = TlbClassifier.load(modelOptions.model)) {
+            List<String> classes = classifier.classes();
+            ImageSet set = splitOptions.load(classifier.config(), classes);
             int[] chosen = chosen(set.size());
-            Batch batch = BatchLoader.evaluation(set.select(chosen), config, chosen.length).build(0);
-            List<NDArray> maps = new ArrayList<>();
-            NDArray images = manager.create(batch.images(), new Shape(batch.size(), 3, config.imageSize, config.imageSize));
-            float[] probs = model.forward(new ParameterStore(manager, false), images, false, maps).softmax(-1).toFloatArray();
-            float[][] heat = AttentionMaps.heatMaps(maps, config);
+            List<BufferedImage> images = new ArrayList<>();
+            for (int i : chosen) {
+                images.add(set.image(i));
+            }
+            List<TlbClassifier.Explanation> explained = classifier.explainAll(images);
             List<BufferedImage> overlays = new ArrayList<>();
             List<String> titles = new ArrayList<>();
-            int per = 3 * config.imageSize * config.imageSize;
             for (int i = 0; i < chosen.length; i++) {
-                BufferedImage image = AttentionImages.image(batch.images(), i * per, config.imageSize);
-                BufferedImage pair = AttentionImages.sideBySide(image, heat[i], ZOOM);
+                TlbClassifier.Explanation e = explained.get(i);
+                BufferedImage pair = AttentionImages.sideBySide(e.input(), e.heat(), ZOOM);
                 Path file = dir.resolve(String.format("%s-%05d.png", splitOptions.split, chosen[i]));
                 AtomicFiles.write(file, stream -> ImageIO.write(pair, "png", stream));
-                overlays.add(AttentionImages.overlay(image, heat[i]));
-                int predicted = argMax(probs, i * classes.size(), classes.size());
-                titles.add("true: " + classes.get(batch.labels()[i]) + " / pred: " + classes.get(predicted));
+                overlays.add(AttentionImages.overlay(e.input(), e.heat()));
+                titles.add("true: " + classes.get(set.label(chosen[i])) + " / pred: " + e.prediction().className());
                 System.out.println(file + "  " + titles.get(i));
             }
             BufferedImage grid = AttentionImages.grid(overlays, titles, 3);
@@ -98,15 +84,5 @@ final class AttentionCommand implements Callable<Integer> {
             first[i] = i;
         }
         return first;
-    }
-
-    private static int argMax(float[] values, int from, int n) {
-        int best = 0;
-        for (int c = 1; c < n; c++) {
-            if (values[from + c] > values[from + best]) {
-                best = c;
-            }
-        }
-        return best;
     }
 }

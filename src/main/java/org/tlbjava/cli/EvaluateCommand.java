@@ -15,11 +15,11 @@ import javax.imageio.ImageIO;
 import org.tlbjava.UsageException;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
 import org.tlbjava.train.ProgressBar;
-import org.tlbjava.train.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -47,10 +47,9 @@ final class EvaluateCommand implements Callable<Integer> {
         if (batchSize <= 0) {
             throw new UsageException("--batch-size must be positive, got " + batchSize);
         }
-        RunDirectory run = new RunDirectory(modelOptions.model);
         try (NDManager manager = NDManager.newBaseManager()) {
-            TlbModel model = run.loadModel(manager);
-            List<String> classes = run.readClasses();
+            TlbModel model = SavedModel.load(modelOptions.model, manager);
+            List<String> classes = SavedModel.readClasses(modelOptions.model);
             ImageSet set = splitOptions.load(model.config(), classes);
             int batches = (set.size() + batchSize - 1) / batchSize;
             ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
@@ -60,7 +59,7 @@ final class EvaluateCommand implements Callable<Integer> {
             }
             bar.finish();
             long[][] confusion = result.confusion(classes.size());
-            double[] perClass = new double[classes.size()];
+            double[] perClass = result.perClassAccuracy(classes.size());
             System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%n", splitOptions.split, set.size(),
                     result.loss(), result.accuracy());
             System.out.println(table(classes, confusion, perClass));
@@ -86,7 +85,7 @@ final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** The confusion matrix (rows: true class, columns: predicted) with per-class accuracy; fills {@code perClass}. */
+    /** The confusion matrix (rows: true class, columns: predicted) with each class's accuracy. */
     static String table(List<String> classes, long[][] confusion, double[] perClass) {
         StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-12s", "true\\pred"));
         for (int c = 0; c < classes.size(); c++) {
@@ -94,13 +93,10 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         s.append("  accuracy\n");
         for (int t = 0; t < classes.size(); t++) {
-            long total = 0;
             s.append(String.format(Locale.ROOT, "%-12s", abbreviate(classes.get(t), 12)));
             for (int p = 0; p < classes.size(); p++) {
                 s.append(String.format(Locale.ROOT, "%6d", confusion[t][p]));
-                total += confusion[t][p];
             }
-            perClass[t] = total == 0 ? 0 : (double) confusion[t][t] / total;
             s.append(String.format(Locale.ROOT, "  %.4f%n", perClass[t]));
         }
         return s.toString();

@@ -53,6 +53,19 @@ public final class ImageSet {
         return index * imageBytes();
     }
 
+    /** Image {@code index} as a picture of its stored size. */
+    public java.awt.image.BufferedImage image(int index) {
+        java.awt.image.BufferedImage out = new java.awt.image.BufferedImage(width, height,
+                java.awt.image.BufferedImage.TYPE_INT_RGB);
+        int plane = height * width;
+        int at = offset(index);
+        for (int p = 0; p < plane; p++) {
+            int rgb = (pixels[at + p] & 0xff) << 16 | (pixels[at + plane + p] & 0xff) << 8 | (pixels[at + 2 * plane + p] & 0xff);
+            out.setRGB(p % width, p / width, rgb);
+        }
+        return out;
+    }
+
     /** The shared pixel buffer; read-only by convention. */
     public byte[] pixels() {
         return pixels;

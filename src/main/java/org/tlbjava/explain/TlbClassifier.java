@@ -12,8 +12,8 @@ import java.util.List;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Augmentation;
 import org.tlbjava.data.ImageFolder;
+import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
-import org.tlbjava.train.RunDirectory;
 
 /**
  * A trained model for use from Java:
@@ -43,12 +43,15 @@ public final class TlbClassifier implements AutoCloseable {
         this.ps = new ParameterStore(manager, false);
     }
 
+    /** A prediction with its TLB attention heat map (row-major, image_size²) and the image as the network saw it. */
+    public record Explanation(Prediction prediction, float[] heat, BufferedImage input) {}
+
     /** Loads {@code model.params}, {@code config.json} and {@code classes.json} from a run directory. */
     public static TlbClassifier load(Path runDirectory) {
         NDManager manager = NDManager.newBaseManager();
         try {
-            RunDirectory run = new RunDirectory(runDirectory);
-            return new TlbClassifier(manager, run.loadModel(manager), run.readClasses());
+            return new TlbClassifier(manager, SavedModel.load(runDirectory, manager),
+                    SavedModel.readClasses(runDirectory));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -70,31 +73,51 @@ public final class TlbClassifier implements AutoCloseable {
     /** Classifies several images in one batch. */
     public synchronized List<Prediction> predictAll(List<BufferedImage> images) {
         try (NDScope temporaries = new NDScope()) {
-            float[] probs = model.forward(ps, batch(images), false).softmax(-1).toFloatArray();
-            List<Prediction> out = new ArrayList<>();
-            int n = classes.size();
-            for (int i = 0; i < images.size(); i++) {
-                float[] row = new float[n];
-                System.arraycopy(probs, i * n, row, 0, n);
-                out.add(new Prediction(classes, row));
-            }
-            return out;
+            return predictions(model.forward(ps, batch(images), false), images.size());
         }
     }
 
     /** The TLB attention heat map of {@code image}, [image_size][image_size]. */
     public synchronized float[][] attention(BufferedImage image) {
-        try (NDScope temporaries = new NDScope()) {
-            List<NDArray> maps = new ArrayList<>();
-            model.forward(ps, batch(List.of(image)), false, maps);
-            int side = model.config().imageSize;
-            float[] flat = AttentionMaps.heatMaps(maps, model.config())[0];
-            float[][] grid = new float[side][side];
-            for (int y = 0; y < side; y++) {
-                System.arraycopy(flat, y * side, grid[y], 0, side);
-            }
-            return grid;
+        int side = model.config().imageSize;
+        float[] flat = explainAll(List.of(image)).get(0).heat();
+        float[][] grid = new float[side][side];
+        for (int y = 0; y < side; y++) {
+            System.arraycopy(flat, y * side, grid[y], 0, side);
         }
+        return grid;
+    }
+
+    /**
+     * Classifies several images in one batch and explains each: the bottleneck's attention of
+     * the state over the patches (both variants), as a heat map over the image.
+     */
+    public synchronized List<Explanation> explainAll(List<BufferedImage> images) {
+        try (NDScope temporaries = new NDScope()) {
+            NDArray input = batch(images);
+            List<NDArray> maps = new ArrayList<>();
+            List<Prediction> predictions = predictions(model.forward(ps, input, false, maps), images.size());
+            float[][] heat = AttentionMaps.heatMaps(maps, model.config());
+            float[] pixels = input.toFloatArray();
+            int side = model.config().imageSize;
+            List<Explanation> out = new ArrayList<>();
+            for (int i = 0; i < images.size(); i++) {
+                out.add(new Explanation(predictions.get(i), heat[i], AttentionImages.image(pixels, i * 3 * side * side, side)));
+            }
+            return out;
+        }
+    }
+
+    private List<Prediction> predictions(NDArray logits, int count) {
+        float[] probs = logits.softmax(-1).toFloatArray();
+        List<Prediction> out = new ArrayList<>();
+        int n = classes.size();
+        for (int i = 0; i < count; i++) {
+            float[] row = new float[n];
+            System.arraycopy(probs, i * n, row, 0, n);
+            out.add(new Prediction(classes, row));
+        }
+        return out;
     }
 
     private NDArray batch(List<BufferedImage> images) {

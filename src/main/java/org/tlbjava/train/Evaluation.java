@@ -88,6 +88,20 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
                 new Shape(count, 3, config.imageSize, config.imageSize));
     }
 
+    /** Accuracy within each true class (0 for a class with no images). */
+    public double[] perClassAccuracy(int classes) {
+        long[][] counts = confusion(classes);
+        double[] accuracy = new double[classes];
+        for (int t = 0; t < classes; t++) {
+            long total = 0;
+            for (long v : counts[t]) {
+                total += v;
+            }
+            accuracy[t] = total == 0 ? 0 : (double) counts[t][t] / total;
+        }
+        return accuracy;
+    }
+
     /** Confusion counts [true class][predicted class]. */
     public long[][] confusion(int classes) {
         long[][] counts = new long[classes][classes];

@@ -1,12 +1,7 @@
 package org.tlbjava.train;
 
-import ai.djl.MalformedModelException;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.nn.Parameter;
-import ai.djl.util.Pair;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import java.io.DataInputStream;
@@ -21,11 +16,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tlbjava.TlbException;
-import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.io.SealedFile;
-import org.tlbjava.model.EngineTuning;
+import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -37,17 +31,14 @@ import org.tlbjava.model.TlbModel;
  * checkpoint before the last is kept as {@code checkpoint.prev.bin} to fall back on.
  */
 public final class RunDirectory {
-    static final String CONFIG = "config.json";
-    static final String CLASSES = "classes.json";
+    static final String CONFIG = SavedModel.CONFIG;
+    static final String CLASSES = SavedModel.CLASSES;
     static final String DATA = "data.json";
     static final String CHECKPOINT = "checkpoint.bin";
     static final String PREVIOUS_CHECKPOINT = "checkpoint.prev.bin";
-    static final String MODEL = "model.params";
     private static final String CHECKPOINT_MAGIC = "tlb-checkpoint-2";
-    private static final String MODEL_MAGIC = "tlb-model-2";
     /** The unsealed formats of runs written before sealing; still read. */
     private static final String LEGACY_CHECKPOINT_MAGIC = "tlb-checkpoint-1";
-    private static final String LEGACY_MODEL_MAGIC = "tlb-model-1";
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     private final Path dir;
@@ -81,31 +72,11 @@ public final class RunDirectory {
     }
 
     public TlbConfig readConfig() {
-        Path file = dir.resolve(CONFIG);
-        try {
-            return TlbConfig.fromJson(Files.readString(file), file.toString()).validate();
-        } catch (UsageException e) {
-            throw new TlbException(file + " holds an " + e.getMessage());
-        } catch (NoSuchFileException e) {
-            throw new TlbException(dir + " is not a tlb run directory: it has no " + CONFIG);
-        } catch (IOException e) {
-            throw new TlbException("cannot read " + file + ": " + e.getMessage());
-        }
+        return SavedModel.readConfig(dir);
     }
 
     public List<String> readClasses() {
-        Path file = dir.resolve(CLASSES);
-        try {
-            List<String> classes = JSON.readValue(Files.readString(file), new TypeReference<List<String>>() {});
-            if (classes == null || classes.size() < 2) {
-                throw new TlbException(file + " must list at least two class names");
-            }
-            return classes;
-        } catch (NoSuchFileException e) {
-            throw new TlbException(dir + " is incomplete: it has no " + CLASSES);
-        } catch (IOException e) {
-            throw new TlbException(file + " is corrupt: " + e.getMessage());
-        }
+        return SavedModel.readClasses(dir);
     }
 
     /**
@@ -151,11 +122,7 @@ public final class RunDirectory {
                     StandardCopyOption.REPLACE_EXISTING);
         }
         Files.move(staged, checkpoint, StandardCopyOption.ATOMIC_MOVE);
-        SealedFile.write(dir.resolve(MODEL), MODEL_MAGIC, stream -> {
-            DataOutputStream out = new DataOutputStream(stream);
-            model.saveParameters(out);
-            out.flush();
-        });
+        SavedModel.writeWeights(dir, model);
         writeHistory(state.history());
     }
 
@@ -225,7 +192,7 @@ public final class RunDirectory {
                 stateJson = in.readUTF();
             }
             State state = JSON.readValue(stateJson, State.class);
-            loadWeights(model, manager, in, file);
+            SavedModel.loadWeights(model, manager, in, file);
             byte[] moments = in.readNBytes(in.readInt());
             optimizer.restore(NDList.decode(manager, moments), state.optimizerSteps());
             return state;
@@ -233,59 +200,12 @@ public final class RunDirectory {
             if (e instanceof TlbException) {
                 throw (TlbException) e;
             }
-            throw new TlbException(file + " is corrupt: " + describe(e));
+            throw new TlbException(file + " is corrupt: " + SavedModel.describe(e));
         }
     }
 
-    /** The trained model: config.json, classes.json and model.params, checked against each other. */
+    /** The trained model of this run (see {@link SavedModel}). */
     public TlbModel loadModel(NDManager manager) {
-        TlbConfig config = readConfig();
-        List<String> classes = readClasses();
-        if (classes.size() != config.numClasses) {
-            throw new TlbException(dir.resolve(CLASSES) + " lists " + classes.size() + " classes but "
-                    + dir.resolve(CONFIG) + " has num_classes " + config.numClasses);
-        }
-        Path file = dir.resolve(MODEL);
-        if (!Files.exists(file)) {
-            throw new TlbException(dir + " is incomplete: it has no " + MODEL
-                    + " (no epoch has finished; continue with tlb train --resume " + dir + ")");
-        }
-        SealedFile.Contents contents = SealedFile.read(file, MODEL_MAGIC, LEGACY_MODEL_MAGIC, "tlb model file");
-        EngineTuning.tune(config.mixedPrecision); // loading a trained model is where a program starts using it
-        TlbModel model = TlbModel.create(config, manager);
-        try (DataInputStream in = contents.stream()) {
-            loadWeights(model, manager, in, file);
-            return model;
-        } catch (IOException e) {
-            throw new TlbException(file + " is corrupt: " + describe(e));
-        }
-    }
-
-    private static String describe(Exception e) {
-        return e instanceof java.io.EOFException ? "it ends early (truncated)"
-                : e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
-    }
-    /** Loads saved weights and checks every shape against the config's model. */
-    private static void loadWeights(TlbModel model, NDManager manager, DataInputStream in, Path file)
-            throws IOException {
-        List<Shape> expected = new ArrayList<>();
-        for (Pair<String, Parameter> p : model.getParameters()) {
-            expected.add(p.getValue().getShape());
-        }
-        try {
-            model.loadParameters(manager, in);
-        } catch (MalformedModelException | RuntimeException e) {
-            throw new TlbException(file + " does not match config.json (saved by another model"
-                    + " configuration, or corrupt): " + e.getMessage());
-        }
-        int i = 0;
-        for (Pair<String, Parameter> p : model.getParameters()) {
-            Shape actual = p.getValue().getArray().getShape();
-            if (!actual.equals(expected.get(i++))) {
-                throw new TlbException(file + ": weight " + p.getKey() + " has shape " + actual
-                        + " but config.json implies " + expected.get(i - 1)
-                        + "; the file is from another model configuration");
-            }
-        }
+        return SavedModel.load(dir, manager);
     }
 }

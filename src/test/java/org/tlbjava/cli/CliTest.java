@@ -152,6 +152,15 @@ class CliTest {
         assertEquals(60, total);
         assertEquals((double) diagonal / total, j.get("accuracy").asDouble(), 1e-9);
         assertEquals(10, j.get("per_class").size());
+        for (int t = 0; t < 10; t++) {
+            long row = 0;
+            for (JsonNode count : confusion.get(t)) {
+                row += count.asLong();
+            }
+            String name = j.get("classes").get(t).asText();
+            assertEquals(row == 0 ? 0 : confusion.get(t).get(t).asDouble() / row, j.get("per_class").get(name).asDouble(),
+                    1e-12, name);
+        }
         assertTrue(Files.size(run.resolve("confusion.png")) > 0);
     }
 
