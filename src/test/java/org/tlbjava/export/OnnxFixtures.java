@@ -30,13 +30,13 @@ import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.RunDirectory;
 
 /** Run directories, images and an ONNX Runtime session for the export's tests and benchmark. */
-final class OnnxFixtures {
+public final class OnnxFixtures {
     private static final int RECORD = 3073;
 
     private OnnxFixtures() {}
 
     /** A float32 config (no bf16 matmuls) with the given --set assignments. */
-    static TlbConfig config(String... assignments) {
+    public static TlbConfig config(String... assignments) {
         TlbConfig c = new TlbConfig();
         c.mixedPrecision = false;
         for (String a : assignments) {
@@ -49,7 +49,7 @@ final class OnnxFixtures {
      * A run directory holding a model with fresh weights plus noise, written as training writes
      * them: every weight (LayerNorm γ and β included) is off its initial value, as after training.
      */
-    static Path run(Path dir, TlbConfig config) throws IOException {
+    public static Path run(Path dir, TlbConfig config) throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(config, manager);
             Random random = new Random(3);
