@@ -42,6 +42,7 @@ public final class OnnxExporter {
 
     static ModelProto build(TlbModel model, List<String> classes, OnnxOptions options) {
         TlbConfig c = model.config();
+        String version = toolVersion();
         long batch = options.fixedBatch() > 0 ? options.fixedBatch() : -1;
         OnnxGraph graph = new OnnxGraph("tlb");
         graph.input("images", TensorProto.DataType.UINT8, batch, 3, c.inputShape[0], c.inputShape[1]);
@@ -57,13 +58,13 @@ public final class OnnxExporter {
                 .setIrVersion(OnnxGraph.IR_VERSION)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OnnxGraph.OPSET))
                 .setProducerName("tlb-java")
-                .setProducerVersion(toolVersion())
+                .setProducerVersion(version)
                 .setDocString("Temporal Latent Bottleneck image classifier. Input images: uint8 RGB [batch, 3, "
                         + c.inputShape[0] + ", " + c.inputShape[1] + "], 0-255; rescaling and resizing are in the graph.")
                 .setGraph(graph.build())
                 .addMetadataProps(entry("classes", json(classes)))
                 .addMetadataProps(entry("config", c.toJson()))
-                .addMetadataProps(entry("tool_version", toolVersion()))
+                .addMetadataProps(entry("tool_version", version))
                 .build();
     }
 

@@ -87,7 +87,7 @@ class OnnxExportTest {
         }
     }
 
-    /** The graph's preprocessing alone against data.Augmentation.eval, value by value. */
+    /** The graph's preprocessing alone against data.Augmentation.eval, value by value (to float rounding: 1e-5 of 0..1). */
     @Test
     void preprocessingIsTheEvaluationPipeline() throws Exception {
         TlbConfig config = config();
@@ -106,7 +106,7 @@ class OnnxExportTest {
         }
         try (OnnxFixtures.Runtime ort = new OnnxFixtures.Runtime(file)) {
             float[] actual = ort.run(some, n, 32).get(0);
-            assertTrue(maxDifference(expected, actual) < 1e-6f, "max difference " + maxDifference(expected, actual));
+            assertTrue(maxDifference(expected, actual) < 1e-5f, "max difference " + maxDifference(expected, actual));
         }
     }
 
