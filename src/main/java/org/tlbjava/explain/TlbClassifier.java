@@ -12,6 +12,8 @@ import java.util.List;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Augmentation;
 import org.tlbjava.data.ImageFolder;
+import org.tlbjava.export.OnnxExporter;
+import org.tlbjava.export.OnnxOptions;
 import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
 
@@ -118,6 +120,19 @@ public final class TlbClassifier implements AutoCloseable {
             out.add(new Prediction(classes, row));
         }
         return out;
+    }
+
+    /**
+     * Writes this model as a standard ONNX file with a dynamic batch: input {@code images}, uint8
+     * RGB [batch, 3, H, W] at the input size, preprocessing included; output {@code probabilities}.
+     */
+    public void exportOnnx(Path file) {
+        exportOnnx(file, OnnxOptions.DEFAULT);
+    }
+
+    /** {@link #exportOnnx(Path)} with a fixed batch size or the attention maps as a second output. */
+    public synchronized void exportOnnx(Path file, OnnxOptions options) {
+        OnnxExporter.export(model, classes, file, options);
     }
 
     private NDArray batch(List<BufferedImage> images) {

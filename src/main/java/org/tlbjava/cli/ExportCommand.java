@@ -1,0 +1,71 @@
+package org.tlbjava.cli;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.tlbjava.TlbException;
+import org.tlbjava.explain.TlbClassifier;
+import org.tlbjava.export.OnnxOptions;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "export", mixinStandardHelpOptions = true,
+        description = "Write a trained model as a standard ONNX file (opset 18) that runs outside the JVM:"
+                + " input 'images' uint8 RGB [N, 3, H, W] at the training input size, preprocessing included;"
+                + " output 'probabilities' [N, classes].")
+final class ExportCommand implements Callable<Integer> {
+    @Mixin
+    ModelOptions modelOptions;
+
+    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "onnx", description = "Output format: onnx (the only one).")
+    String format;
+
+    @Option(names = "--out", paramLabel = "FILE", description = "Output file (default: RUN_DIR/model.onnx).")
+    Path out;
+
+    @Option(names = "--batch", paramLabel = "N|dynamic", defaultValue = "dynamic",
+            description = "Batch size fixed in the graph, or dynamic (default).")
+    String batch;
+
+    @Option(names = "--attention", description = "Also output 'attention' [N, image_size, image_size], the TLB attention maps.")
+    boolean attention;
+
+    @Option(names = "--json", description = "End with one JSON line.")
+    boolean json;
+
+    @Override
+    public Integer call() throws Exception {
+        if (!format.equals("onnx")) {
+            throw new TlbException("unknown --format " + format + "; the only format is onnx");
+        }
+        OnnxOptions options = new OnnxOptions(fixedBatch(), attention);
+        Path file = out != null ? out : modelOptions.model.resolve("model.onnx");
+        try (TlbClassifier classifier = TlbClassifier.load(modelOptions.model)) {
+            classifier.exportOnnx(file, options);
+        }
+        long bytes = Files.size(file);
+        System.out.printf(Locale.ROOT, "wrote %s (%,d bytes)%n", file, bytes);
+        if (json) {
+            System.out.println(Json.line(Map.of("file", file.toString(), "bytes", bytes)));
+        }
+        return 0;
+    }
+
+    private int fixedBatch() {
+        if (batch.equals("dynamic")) {
+            return 0;
+        }
+        try {
+            int n = Integer.parseInt(batch);
+            if (n > 0) {
+                return n;
+            }
+        } catch (NumberFormatException e) {
+            // reported below
+        }
+        throw new TlbException("--batch must be a positive number or dynamic, got " + batch);
+    }
+}

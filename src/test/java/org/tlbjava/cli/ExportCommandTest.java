@@ -1,0 +1,104 @@
+package org.tlbjava.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.tlbjava.cli.CliTest.tlb;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.export.OnnxFixtures;
+import org.tlbjava.export.proto.Onnx.ModelProto;
+import org.tlbjava.export.proto.Onnx.ValueInfoProto;
+
+/** {@code tlb export}: its options, and a bad run directory gives one clear error and no file. */
+class ExportCommandTest {
+    @TempDir
+    static Path tmp;
+
+    static Path run;
+
+    @BeforeAll
+    static void smallRun() throws Exception {
+        run = OnnxFixtures.run(tmp.resolve("run"), OnnxFixtures.config("embed_dim=32", "key_dim=32", "num_layers=2"));
+    }
+
+    @Test
+    void exportsAFixedBatchWithAttentionMaps() throws Exception {
+        Path file = tmp.resolve("out/fixed.onnx");
+        CliTest.Result r = tlb("export", "--model", run.toString(), "--out", file.toString(), "--batch", "4",
+                "--attention", "--json");
+        assertEquals(0, r.code(), r.err());
+        assertEquals(Files.size(file), r.json().get("bytes").asLong());
+        ModelProto model = ModelProto.parseFrom(Files.readAllBytes(file));
+        assertEquals(4, model.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimValue());
+        assertEquals(List.of("probabilities", "attention"),
+                model.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+    }
+
+    @Test
+    void writesBesideTheRunByDefault() throws Exception {
+        Path copy = copyOfRun("default");
+        assertEquals(0, tlb("export", "--model", copy.toString()).code());
+        assertTrue(Files.isRegularFile(copy.resolve("model.onnx")));
+    }
+
+    @Test
+    void truncatedWeightsGiveAClearErrorAndNoFile() throws Exception {
+        Path copy = copyOfRun("truncated");
+        Path params = copy.resolve("model.params");
+        byte[] bytes = Files.readAllBytes(params);
+        Files.write(params, Arrays.copyOf(bytes, bytes.length / 2));
+        assertFailsWithoutFile(copy, "model.params");
+    }
+
+    @Test
+    void missingWeightsGiveAClearErrorAndNoFile() throws Exception {
+        Path copy = copyOfRun("incomplete");
+        Files.delete(copy.resolve("model.params"));
+        assertFailsWithoutFile(copy, "incomplete");
+    }
+
+    @Test
+    void corruptConfigGivesAClearErrorAndNoFile() throws Exception {
+        Path copy = copyOfRun("config");
+        Files.writeString(copy.resolve("config.json"), "{\"embed_dim\": ");
+        assertFailsWithoutFile(copy, "config.json");
+    }
+
+    @Test
+    void badOptionsAreRejected() {
+        CliTest.Result batch = tlb("export", "--model", run.toString(), "--batch", "0");
+        assertEquals(1, batch.code());
+        assertTrue(batch.err().contains("--batch must be a positive number or dynamic"), batch.err());
+        CliTest.Result format = tlb("export", "--model", run.toString(), "--format", "tflite");
+        assertEquals(1, format.code());
+        assertTrue(format.err().contains("the only format is onnx"), format.err());
+    }
+
+    private static void assertFailsWithoutFile(Path runDir, String mention) throws Exception {
+        Path file = tmp.resolve(runDir.getFileName() + ".onnx");
+        CliTest.Result r = tlb("export", "--model", runDir.toString(), "--out", file.toString());
+        assertEquals(1, r.code());
+        assertTrue(r.err().startsWith("tlb: error: ") && r.err().contains(mention), r.err());
+        assertFalse(r.err().contains("Exception"), r.err());
+        assertFalse(Files.exists(file));
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().endsWith(".tmp")), "a temporary file was left");
+        }
+    }
+
+    /** The files a trained model is loaded from, in a directory of their own. */
+    private static Path copyOfRun(String name) throws IOException {
+        Path copy = Files.createDirectories(tmp.resolve(name));
+        for (String file : List.of("config.json", "classes.json", "model.params")) {
+            Files.copy(run.resolve(file), copy.resolve(file));
+        }
+        return copy;
+    }
+}

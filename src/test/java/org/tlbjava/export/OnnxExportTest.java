@@ -1,0 +1,158 @@
+package org.tlbjava.export;
+
+import static org.junit.jupiter.api.Assertions.*;
+import static org.tlbjava.export.OnnxFixtures.*;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.Augmentation;
+import org.tlbjava.explain.Prediction;
+import org.tlbjava.explain.TlbClassifier;
+import org.tlbjava.export.proto.Onnx.ModelProto;
+import org.tlbjava.export.proto.Onnx.NodeProto;
+import org.tlbjava.export.proto.Onnx.StringStringEntryProto;
+import org.tlbjava.export.proto.Onnx.TensorProto;
+import org.tlbjava.export.proto.Onnx.ValueInfoProto;
+import org.tlbjava.testing.Synthetic;
+
+/** Exported ONNX files run in ONNX Runtime and give what TlbClassifier gives. */
+class OnnxExportTest {
+    private static final int IMAGES = 256;
+
+    @TempDir
+    static Path tmp;
+
+    static byte[] pixels;
+    static List<BufferedImage> images;
+
+    @BeforeAll
+    static void images() throws Exception {
+        pixels = OnnxFixtures.images(IMAGES);
+        images = bufferedImages(pixels);
+    }
+
+    @Test
+    void defaultModelWithADynamicBatchMatchesTheClassifierWithItsAttentionMaps() throws Exception {
+        assertMatchesClassifier(config(), new OnnxOptions(0, true));
+    }
+
+    /** A fixed batch too: ONNX Runtime opens such a file about four times faster. */
+    @Test
+    void twoHeadsChunksOf16AndThreeLayersMatchTheClassifier() throws Exception {
+        assertMatchesClassifier(config("num_heads=2", "key_dim=32", "chunk_size=16", "num_layers=3"),
+                new OnnxOptions(IMAGES, false));
+    }
+
+    private static void assertMatchesClassifier(TlbConfig config, OnnxOptions options) throws Exception {
+        Path run = run(Files.createTempDirectory(tmp, "run"), config);
+        Path file = run.resolve("model.onnx");
+        try (TlbClassifier classifier = TlbClassifier.load(run)) {
+            classifier.exportOnnx(file, options);
+            List<Prediction> expected = classifier.predictAll(images);
+            try (OnnxFixtures.Runtime ort = new OnnxFixtures.Runtime(file)) {
+                List<float[]> outputs = ort.run(pixels, IMAGES, 32);
+                float[] probabilities = outputs.get(0);
+                int classes = config.numClasses;
+                List<float[]> rows = new ArrayList<>();
+                for (int i = 0; i < IMAGES; i++) {
+                    rows.add(expected.get(i).probabilities());
+                    assertEquals((int) expected.get(i).top(1).get(0), argMax(probabilities, i * classes, classes), "image " + i);
+                }
+                assertTrue(maxDifference(concat(rows), probabilities) < 1e-4f,
+                        "max difference " + maxDifference(concat(rows), probabilities));
+                if (options.attentionMaps()) {
+                    int side = config.imageSize;
+                    for (int i = 0; i < 4; i++) {
+                        float[] map = new float[side * side];
+                        float[][] grid = classifier.attention(images.get(i));
+                        for (int y = 0; y < side; y++) {
+                            System.arraycopy(grid[y], 0, map, y * side, side);
+                        }
+                        float[] exported = new float[side * side];
+                        System.arraycopy(outputs.get(1), i * side * side, exported, 0, side * side);
+                        assertTrue(maxDifference(map, exported) < 1e-4f, "attention of image " + i);
+                    }
+                }
+            }
+        }
+    }
+
+    /** The graph's preprocessing alone against data.Augmentation.eval, value by value (to float rounding: 1e-5 of 0..1). */
+    @Test
+    void preprocessingIsTheEvaluationPipeline() throws Exception {
+        TlbConfig config = config();
+        OnnxGraph graph = new OnnxGraph("preprocess");
+        graph.input("images", TensorProto.DataType.UINT8, -1, 3, 32, 32);
+        String resized = new TlbGraph(graph, config).preprocess("images");
+        graph.output(resized, "resized", TensorProto.DataType.FLOAT, -1, 3, config.imageSize, config.imageSize);
+        Path file = tmp.resolve("preprocess.onnx");
+        Files.write(file, model(graph).toByteArray());
+        int n = 8;
+        byte[] some = java.util.Arrays.copyOf(pixels, n * 3 * 32 * 32);
+        Augmentation augmentation = new Augmentation(config, 32, 32);
+        float[] expected = new float[n * augmentation.outputSize()];
+        for (int i = 0; i < n; i++) {
+            augmentation.eval(some, i * 3 * 32 * 32, augmentation.newScratch(), expected, i * augmentation.outputSize());
+        }
+        try (OnnxFixtures.Runtime ort = new OnnxFixtures.Runtime(file)) {
+            float[] actual = ort.run(some, n, 32).get(0);
+            assertTrue(maxDifference(expected, actual) < 1e-5f, "max difference " + maxDifference(expected, actual));
+        }
+    }
+
+    /** ONNX's structural rules: opset declared, every node input defined before use, every output made; metadata. */
+    @Test
+    void fileIsAWellFormedOnnxModel() throws Exception {
+        Path run = run(tmp.resolve("structure"), config());
+        Path file = tmp.resolve("structure.onnx");
+        try (TlbClassifier classifier = TlbClassifier.load(run)) {
+            classifier.exportOnnx(file);
+        }
+        ModelProto model = ModelProto.parseFrom(Files.readAllBytes(file));
+        assertEquals(OnnxGraph.IR_VERSION, model.getIrVersion());
+        assertEquals(1, model.getOpsetImportCount());
+        assertEquals("", model.getOpsetImport(0).getDomain());
+        assertTrue(model.getOpsetImport(0).getVersion() >= 17);
+        Set<String> defined = new HashSet<>(Set.of(""));
+        model.getGraph().getInputList().forEach(i -> defined.add(i.getName()));
+        model.getGraph().getInitializerList().forEach(t -> defined.add(t.getName()));
+        for (NodeProto node : model.getGraph().getNodeList()) {
+            assertEquals("", node.getDomain(), node.getName());
+            for (String input : node.getInputList()) {
+                assertTrue(defined.contains(input), node.getName() + " reads " + input + " before it is defined");
+            }
+            for (String output : node.getOutputList()) {
+                assertTrue(defined.add(output), output + " is defined twice");
+            }
+        }
+        for (ValueInfoProto output : model.getGraph().getOutputList()) {
+            assertTrue(defined.contains(output.getName()), "output " + output.getName() + " is never made");
+        }
+        assertEquals(List.of("probabilities"), model.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+        assertEquals("batch", model.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimParam());
+        assertEquals(List.of(Synthetic.CLASSES), List.of(new ObjectMapper().readValue(metadata(model, "classes"), String[].class)));
+        assertEquals(config().toJson(), metadata(model, "config"));
+        assertEquals(OnnxExporter.toolVersion(), metadata(model, "tool_version"));
+    }
+
+    private static String metadata(ModelProto model, String key) {
+        return model.getMetadataPropsList().stream().filter(e -> e.getKey().equals(key))
+                .map(StringStringEntryProto::getValue).findFirst().orElseThrow();
+    }
+
+    private static ModelProto model(OnnxGraph graph) {
+        return ModelProto.newBuilder().setIrVersion(OnnxGraph.IR_VERSION).setGraph(graph.build())
+                .addOpsetImport(org.tlbjava.export.proto.Onnx.OperatorSetIdProto.newBuilder().setVersion(OnnxGraph.OPSET))
+                .build();
+    }
+}
