@@ -6,14 +6,17 @@ import static org.tlbjava.export.OnnxGraph.ints;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
+import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.export.proto.Onnx.TensorProto;
+import org.tlbjava.model.TlbModel;
 
 /**
  * The TLB network as ONNX nodes: one method per block of {@code org.tlbjava.model}, computing
  * what that block's forward method computes, in float32 and in the reference's unfolded form
- * (each LayerNorm with its own γ and β, the recurrence over the chunks unrolled). Weights are
- * found by the model's block and parameter names ({@link Weights}).
+ * (each LayerNorm with its own γ and β, the recurrence over the chunks unrolled). Both variants
+ * (model.RecurrentCell, model.PaperCell), both readouts and both stems. Weights are found by the
+ * model's block and parameter names ({@link Weights}).
  */
 final class TlbGraph {
     /** As the model's LayerNorms (model.Norm). */
@@ -23,6 +26,7 @@ final class TlbGraph {
 
     private final OnnxGraph g;
     private final TlbConfig c;
+    private final ModelConfig m;
 
     /** One step of the recurrence: the new fast stream, the new slow state, the TLB attention. */
     record Step(String fast, String slow, String tlbProbs) {}
@@ -33,23 +37,24 @@ final class TlbGraph {
     TlbGraph(OnnxGraph graph, TlbConfig config) {
         this.g = graph;
         this.c = config;
+        this.m = config.model();
     }
 
     /** Probabilities [batch, classes] of uint8 images; {@code tlbProbs}, when not null, gets each chunk's TLB attention. */
     String classify(Weights model, String images, List<String> tlbProbs) {
         String[] chunks = chunks(patchEmbedding(model.child("patch_embedding"), preprocess(images)));
-        // The slow state starts at zeros, shaped like a chunk: [batch, chunk_size, embed_dim].
-        String slow = g.op("ConstantOfShape", g.op("Shape", chunks[0]), OnnxGraph.scalarAttr("value", 0f));
+        Weights cell = model.child("rnn");
+        String slow = initialState(cell, chunks[0]);
         String fast = null;
         for (String chunk : chunks) {
-            Step step = recurrentCell(model.child("rnn"), chunk, slow);
+            Step step = m.paper() ? paperCell(cell, chunk, slow) : recurrentCell(cell, chunk, slow);
             fast = step.fast();
             slow = step.slow();
             if (tlbProbs != null) {
                 tlbProbs.add(step.tlbProbs());
             }
         }
-        return head(model.child("head"), fast);
+        return head(model, fast, slow);
     }
 
     /** data.Augmentation.eval: uint8 [batch, 3, H, W] to float, rescaled by 1/255 and resized to image_size. */
@@ -67,21 +72,44 @@ final class TlbGraph {
                 attr("coordinate_transformation_mode", "half_pixel"), ints("axes", 2, 3));
     }
 
-    /** model.PatchEmbedding: strided convolution, tokens in row-major patch order, position embedding, LayerNorm. */
+    /**
+     * model.PatchEmbedding: with stem=conv two 3x3 convolutions with ReLU first; the strided
+     * convolution, tokens in row-major patch order, position embedding, LayerNorm.
+     */
     private String patchEmbedding(Weights w, String images) {
-        int p = c.patchSize;
-        String x = g.op("Conv", new String[] {images, weight(w, "projection_kernel"), weight(w, "projection_bias")},
-                ints("kernel_shape", p, p), ints("strides", p, p));
+        String x = images;
+        if (m.convStem()) {
+            x = g.op("Relu", conv(w, "stem_conv1", x, 3, 1, 1));
+            x = g.op("Relu", conv(w, "stem_conv2", x, 3, 1, 1));
+        }
+        x = conv(w, "projection", x, c.patchSize, c.patchSize, 0);
         x = g.op("Reshape", x, g.int64s(0, c.embedDim, -1));
         x = g.op("Transpose", x, ints("perm", 0, 2, 1)); // [batch, patches, dim]
         x = g.op("Add", x, weight(w, "position_embedding"));
         return layerNorm(w.child("layernorm"), x);
     }
 
+    /** A size x size convolution with the parameters {@code name}_kernel and {@code name}_bias. */
+    private String conv(Weights w, String name, String x, int size, int stride, int pad) {
+        return g.op("Conv", new String[] {x, weight(w, name + "_kernel"), weight(w, name + "_bias")},
+                ints("kernel_shape", size, size), ints("strides", stride, stride), ints("pads", pad, pad, pad, pad));
+    }
+
     /** The patches split into chunks of chunk_size tokens, each [batch, chunk_size, dim]. */
     private String[] chunks(String tokens) {
         int n = c.numChunks();
         return g.ops("Split", n, new String[] {tokens}, attr("axis", 1L), attr("num_outputs", (long) n));
+    }
+
+    /**
+     * The cell's initialState: zeros [batch, state vectors, embed_dim] (a keras state is as long as
+     * a chunk), plus the paper cell's learned {@code initial_state} when it has one.
+     */
+    private String initialState(Weights cell, String chunk) {
+        String batch = g.op("Shape", chunk, attr("end", 1L));
+        String shape = g.op("Concat", new String[] {batch, g.int64s(m.stateLength(), m.embedDim())}, attr("axis", 0L));
+        String zeros = g.op("ConstantOfShape", shape, OnnxGraph.scalarAttr("value", 0f));
+        return m.learnedState() ? g.op("Add", zeros, weight(cell, "initial_state")) : zeros;
     }
 
     /**
@@ -105,7 +133,32 @@ final class TlbGraph {
         return new Step(fast, tlb.out(), tlb.probs());
     }
 
-    /** model.AttentionWithFfn: one of its attentions, then its feed-forward. */
+    /**
+     * model.PaperCell: the state plus its fixed sinusoidal position embedding is the memory; each
+     * layer's self-attention block and, at layers divisible by r, the block reading the memory;
+     * then the bottleneck block, in which the memory queries the chunk, gives the new state.
+     */
+    private Step paperCell(Weights cell, String chunk, String state) {
+        String position = initializer(cell.path() + ".state_position",
+                () -> new Weights.Tensor(TlbModel.statePositionEmbedding(m), new long[] {m.stateTokens(), m.embedDim()}));
+        String memory = g.op("Add", state, position);
+        String fast = chunk;
+        for (int i = 0; i < m.numLayers(); i++) {
+            fast = attentionBlock(cell.child("self_attn_" + i), fast, fast).out();
+            if (i % m.r() == 0) {
+                fast = attentionBlock(cell.child("read_state_" + i), fast, memory).out();
+            }
+        }
+        Attended update = attentionBlock(cell.child("bottleneck"), memory, fast);
+        return new Step(fast, update.out(), update.probs());
+    }
+
+    /** model.AttentionBlock: its attention, then its feed-forward. */
+    private Attended attentionBlock(Weights w, String query, String keyValue) {
+        return attentionWithFfn(w, "attention", query, keyValue);
+    }
+
+    /** model.AttentionWithFfn (and AttentionBlock): one of its attentions, then its feed-forward. */
     private Attended attentionWithFfn(Weights w, String attention, String query, String keyValue) {
         Attended attended = attention(w.child(attention), query, keyValue);
         return new Attended(feedForward(w.child("ffn"), attended.out()), attended.probs());
@@ -141,14 +194,19 @@ final class TlbGraph {
         return g.op("Mul", g.op("Mul", x, g.op("Add", erf, g.scalar(1f))), g.scalar(0.5f));
     }
 
-    /** model.TlbModel's head: the last fast stream averaged over its tokens, a dense layer, softmax. */
-    private String head(Weights w, String fast) {
-        String pooled = g.op("ReduceMean", fast, g.int64s(1), attr("keepdims", 0L));
-        return g.op("Softmax", dense(w, pooled), attr("axis", -1L));
+    /**
+     * model.TlbModel's readout and head: the last fast stream averaged over its tokens
+     * (last_chunk), or the final state LayerNormed and averaged over its vectors (state); a dense
+     * layer, softmax.
+     */
+    private String head(Weights model, String fast, String state) {
+        String features = m.stateReadout() ? layerNorm(model.child("state_layernorm"), state) : fast;
+        String pooled = g.op("ReduceMean", features, g.int64s(1), attr("keepdims", 0L));
+        return g.op("Softmax", dense(model.child("head"), pooled), attr("axis", -1L));
     }
 
     /**
-     * explain.AttentionMaps: each chunk's TLB attention, max over the state queries, mean over
+     * explain.AttentionMaps: each chunk's TLB (bottleneck) attention, max over the state queries, mean over
      * the heads, laid out on the patch grid and upsampled bilinearly to [batch, image_size, image_size].
      */
     String attentionMaps(List<String> tlbProbs) {

@@ -73,6 +73,14 @@ public final class TlbModel extends Module {
         return cell;
     }
 
+    /**
+     * The paper cell's fixed state position embedding for {@code c}, [state_tokens, embed_dim]
+     * row-major: not a parameter, so exporters take it from here.
+     */
+    public static float[] statePositionEmbedding(ModelConfig c) {
+        return PaperCell.sinusoid(c.stateTokens(), c.embedDim());
+    }
+
     /** Restarts the dropout masks' random sequence: the same seed gives the same masks. */
     public void reseedDropout(long seed) {
         dropout.reseed(seed);

@@ -8,6 +8,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -53,18 +54,43 @@ class OnnxExportTest {
                 new OnnxOptions(IMAGES, false));
     }
 
+    /** The paper variant: sinusoidal state position, bottleneck attention maps, state readout (its auto default). */
+    @Test
+    void paperModelWithTwoHeadsChunksOf16AndFourStateTokensMatchesTheClassifierWithItsAttentionMaps() throws Exception {
+        assertMatchesClassifier(config("variant=paper", "num_heads=2", "key_dim=32", "chunk_size=16", "state_tokens=4"),
+                new OnnxOptions(IMAGES, true));
+    }
+
+    /** The other options: conv stem, learned initial state, last_chunk readout, no resize (image_size 32). */
+    @Test
+    void paperModelWithConvStemLearnedStateAndLastChunkReadoutMatchesTheClassifier() throws Exception {
+        assertMatchesClassifier(config("variant=paper", "stem=conv", "learned_state=true", "readout=last_chunk",
+                "image_size=32", "num_layers=2"), new OnnxOptions(64, true), 64);
+    }
+
+    /** The keras variant with the state readout (LayerNorm of the final slow state). */
+    @Test
+    void kerasModelWithStateReadoutMatchesTheClassifier() throws Exception {
+        assertMatchesClassifier(config("readout=state", "image_size=32", "num_layers=2"), new OnnxOptions(64, false), 64);
+    }
+
     private static void assertMatchesClassifier(TlbConfig config, OnnxOptions options) throws Exception {
+        assertMatchesClassifier(config, options, IMAGES);
+    }
+
+    /** Probabilities and top-1 of the first {@code n} images, and the first 4 attention maps when exported. */
+    private static void assertMatchesClassifier(TlbConfig config, OnnxOptions options, int n) throws Exception {
         Path run = run(Files.createTempDirectory(tmp, "run"), config);
         Path file = run.resolve("model.onnx");
         try (TlbClassifier classifier = TlbClassifier.load(run)) {
             classifier.exportOnnx(file, options);
-            List<Prediction> expected = classifier.predictAll(images);
+            List<Prediction> expected = classifier.predictAll(images.subList(0, n));
             try (OnnxFixtures.Runtime ort = new OnnxFixtures.Runtime(file)) {
-                List<float[]> outputs = ort.run(pixels, IMAGES, 32);
+                List<float[]> outputs = ort.run(Arrays.copyOf(pixels, n * 3 * 32 * 32), n, 32);
                 float[] probabilities = outputs.get(0);
                 int classes = config.numClasses;
                 List<float[]> rows = new ArrayList<>();
-                for (int i = 0; i < IMAGES; i++) {
+                for (int i = 0; i < n; i++) {
                     rows.add(expected.get(i).probabilities());
                     assertEquals((int) expected.get(i).top(1).get(0), argMax(probabilities, i * classes, classes), "image " + i);
                 }
@@ -98,7 +124,7 @@ class OnnxExportTest {
         Path file = tmp.resolve("preprocess.onnx");
         Files.write(file, model(graph).toByteArray());
         int n = 8;
-        byte[] some = java.util.Arrays.copyOf(pixels, n * 3 * 32 * 32);
+        byte[] some = Arrays.copyOf(pixels, n * 3 * 32 * 32);
         Augmentation augmentation = new Augmentation(config, 32, 32);
         float[] expected = new float[n * augmentation.outputSize()];
         for (int i = 0; i < n; i++) {
