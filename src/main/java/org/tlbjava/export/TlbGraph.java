@@ -136,7 +136,8 @@ final class TlbGraph {
     /**
      * model.PaperCell: the state plus its fixed sinusoidal position embedding is the memory; each
      * layer's self-attention block and, at layers divisible by r, the block reading the memory;
-     * then the bottleneck block, in which the memory queries the chunk, gives the new state.
+     * then the bottleneck block, in which the memory queries the chunk, gives the new state (less
+     * the embedding, which is added afresh at each step).
      */
     private Step paperCell(Weights cell, String chunk, String state) {
         String position = initializer(cell.path() + ".state_position",
@@ -150,7 +151,7 @@ final class TlbGraph {
             }
         }
         Attended update = attentionBlock(cell.child("bottleneck"), memory, fast);
-        return new Step(fast, update.out(), update.probs());
+        return new Step(fast, g.op("Sub", update.out(), position), update.probs()); // the embedding does not accumulate
     }
 
     /** model.AttentionBlock: its attention, then its feed-forward. */

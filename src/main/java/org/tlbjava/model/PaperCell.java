@@ -15,8 +15,9 @@ import org.tlbjava.config.ModelConfig;
  * at every layer i with i % r == 0, a cross-attention block in which the chunk reads the state;
  * then the state queries the chunk through its own block: the bottleneck. Every block has its own
  * weights. The state is {@code state_tokens} vectors, zeros (or learned vectors) at the start, and
- * a fixed sinusoidal position embedding is added to it at every step, so the state vectors ask
- * different questions from the first chunk on.
+ * a fixed sinusoidal position embedding is added to it at every step (and taken off the updated
+ * state, so it does not accumulate), so the state vectors ask different questions from the
+ * first chunk on.
  */
 final class PaperCell extends Module implements Cell {
     private final int r;
@@ -70,7 +71,9 @@ final class PaperCell extends Module implements Cell {
             }
         }
         Attention.Result update = bottleneck.forward(pass, memory, fast);
-        return new Step(fast, update.out(), update.probs());
+        // The embedding tells the state vectors apart within a step; carried on through the
+        // residual it would pile up once per chunk (18 times its size by the last chunk).
+        return new Step(fast, update.out().sub(statePosition), update.probs());
     }
 
     /** The fixed embedding: sin on even features, cos on odd ones, wavelengths up to 10000·2π. */

@@ -262,7 +262,7 @@ class PlainPathTest {
         /**
          * The paper's cell: per chunk, self-attention blocks and every r layers a block reading the
          * state (plus its sinusoidal position embedding), then the bottleneck block in which the
-         * state reads the chunk. Returns {last fast stream, final state}; the readout uses the state.
+         * state reads the chunk; the embedding is taken off the new state. Returns {last fast stream, final state}; the readout uses the state.
          */
         private NDArray[] paper(NDArray chunks, long batch) {
             NDManager m = chunks.getManager();
@@ -301,7 +301,7 @@ class PlainPathTest {
                         fast = ffn(read, attention(read, 0, fast, memory, memory));
                     }
                 }
-                state = ffn(bottleneck, attention(bottleneck, 0, memory, fast, fast));
+                state = ffn(bottleneck, attention(bottleneck, 0, memory, fast, fast)).sub(position);
             }
             return new NDArray[] {fast, "last_chunk".equals(c.readout) ? null : state};
         }

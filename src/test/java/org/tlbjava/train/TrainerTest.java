@@ -154,6 +154,13 @@ class TrainerTest {
         c.variant = variant;
         c.learningRate = 3e-3;
         c.batchSize = 64;
+        if (variant.equals("paper")) {
+            // 18 chunks of 7 blocks each: at 3e-3 with dropout its training-mode accuracy
+            // plateaus near 0.8 within 300 steps; at 1e-3 without dropout it fits in ~200.
+            c.learningRate = 1e-3;
+            c.ffnDrop = 0;
+            c.attnDrop = 0;
+        }
         EngineTuning.tune(c.mixedPrecision); // as a program does at its start
         Splits splits = data(c);
         Batch batch = BatchLoader.evaluation(splits.train(), c, 64).build(0);
