@@ -38,6 +38,13 @@ public final class ImageFiles {
         }
     }
 
+    /** An image refused from its header for having more than the allowed pixels. */
+    public static final class TooLarge extends TlbException {
+        TooLarge(String message) {
+            super(message);
+        }
+    }
+
     /** {@link Format}'s names, for help texts (a constant, as annotations need; a test keeps it in step). */
     public static final String FORMAT_NAMES = "PNG, JPEG, BMP, GIF, TIFF, WBMP";
 
@@ -82,7 +89,7 @@ public final class ImageFiles {
                 long width = reader.getWidth(0);
                 long height = reader.getHeight(0);
                 if (width * height > maxPixels) {
-                    throw new TlbException(String.format(Locale.ROOT,
+                    throw new TooLarge(String.format(Locale.ROOT,
                             "%s: a %d x %d image (%,d pixels) is over max_image_pixels = %,d; not decoded",
                             name, width, height, width * height, maxPixels));
                 }

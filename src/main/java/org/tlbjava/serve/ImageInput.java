@@ -6,13 +6,11 @@ import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
-import javax.imageio.ImageIO;
-import javax.imageio.ImageReader;
-import javax.imageio.stream.ImageInputStream;
+import org.tlbjava.TlbException;
+import org.tlbjava.data.ImageFiles;
 
 /**
  * The image of a prediction request, raw body or multipart upload, read within the limits: the
@@ -92,31 +90,14 @@ final class ImageInput {
         }
     }
 
-    /** Decodes an image after checking its size from the header: 400 when it is not a whole image, 413 when too big. */
+    /** Decodes an image after checking its size from the header (data.ImageFiles): 413 when too big, else 400. */
     static BufferedImage decode(byte[] bytes, long maxPixels) {
-        try (ImageInputStream stream = ImageIO.createImageInputStream(new ByteArrayInputStream(bytes))) {
-            Iterator<ImageReader> readers = ImageIO.getImageReaders(stream);
-            if (!readers.hasNext()) {
-                throw ApiError.badRequest("the body is not a PNG, JPEG, BMP or GIF image");
-            }
-            ImageReader reader = readers.next();
-            try {
-                reader.setInput(stream, true, true);
-                long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
-                if (pixels > maxPixels) {
-                    throw ApiError.tooLarge("the image is " + reader.getWidth(0) + "x" + reader.getHeight(0) + " = "
-                            + pixels + " pixels; the limit is " + maxPixels);
-                }
-                return reader.read(0);
-            } finally {
-                reader.dispose();
-            }
-        } catch (IOException | RuntimeException e) {
-            if (e instanceof ApiError error) {
-                throw error;
-            }
-            // decoders throw IOException or assorted runtime exceptions on truncated or corrupt data
-            throw ApiError.badRequest("the image is corrupt or truncated: " + e.getMessage());
+        try {
+            return ImageFiles.read(new ByteArrayInputStream(bytes), "the image", maxPixels);
+        } catch (ImageFiles.TooLarge e) {
+            throw ApiError.tooLarge(e.getMessage());
+        } catch (TlbException e) {
+            throw ApiError.badRequest(e.getMessage());
         }
     }
 }

@@ -80,8 +80,8 @@ public final class RunDirectory {
     }
 
     /**
-     * Where the run's data came from: {@code data.json}, or for a run written before it existed,
-     * the path its checkpoint recorded (no fingerprint); null when neither is there.
+     * Where the run's data came from ({@code data.json}); null for a run written before data records,
+     * which then resumes on {@code --data}, {@code $TLB_DATA} or the cache as it always did.
      */
     public DataRecord readData() {
         Path file = dir.resolve(DATA);
