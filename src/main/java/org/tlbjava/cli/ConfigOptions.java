@@ -3,20 +3,31 @@ package org.tlbjava.cli;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.tlbjava.config.Presets;
 import org.tlbjava.config.TlbConfig;
 import picocli.CommandLine.Option;
 
 /** {@code --config FILE} and repeated {@code --set key=value}, shared by the commands that build a model. */
 final class ConfigOptions {
+    @Option(names = "--preset", paramLabel = "NAME", description = "Start from a named recipe shipped with the tool: ${COMPLETION-CANDIDATES} (default: reference, the Keras example).",
+            completionCandidates = PresetNames.class)
+    String preset;
+
     @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (keys as in the reference's config dict).")
     Path configFile;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key, e.g. --set embed_dim=32 (repeatable).")
     List<String> overrides = new ArrayList<>();
 
-    /** The reference defaults, then the file, then each --set; not yet validated. */
+    /** The reference defaults, then the preset, then the file, then each --set; not yet validated. */
     TlbConfig resolve() {
-        TlbConfig config = configFile != null ? TlbConfig.load(configFile) : new TlbConfig();
+        TlbConfig config = new TlbConfig();
+        if (preset != null) {
+            Presets.apply(preset, config);
+        }
+        if (configFile != null) {
+            config.merge(configFile);
+        }
         for (String override : overrides) {
             config.set(override);
         }
@@ -24,6 +35,14 @@ final class ConfigOptions {
     }
 
     boolean given() {
-        return configFile != null || !overrides.isEmpty();
+        return preset != null || configFile != null || !overrides.isEmpty();
+    }
+
+    /** The shipped presets' names, for --help. */
+    static final class PresetNames implements Iterable<String> {
+        @Override
+        public java.util.Iterator<String> iterator() {
+            return Presets.names().iterator();
+        }
     }
 }

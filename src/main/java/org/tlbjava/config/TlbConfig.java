@@ -1,6 +1,7 @@
 package org.tlbjava.config;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
@@ -29,6 +30,11 @@ import org.tlbjava.UsageException;
  */
 @JsonNaming(PropertyNamingStrategies.SnakeCaseStrategy.class)
 public final class TlbConfig {
+    public static final String CONSTANT = "constant";
+    public static final String COSINE = "cosine";
+    public static final String RESIZE_CROP = "resize_crop";
+    public static final String PAD_CROP = "pad_crop";
+
     static final ObjectMapper JSON =
             new ObjectMapper()
                     .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
@@ -73,6 +79,28 @@ public final class TlbConfig {
     /** {@code patch}: one strided convolution; {@code conv}: two 3x3 convolutions before it. */
     public String stem = "patch";
 
+    // --- the training recipe beyond the reference (issue 12); the defaults are the reference's ---
+    @JsonPropertyDescription("constant (the reference) or cosine: linear warm-up, then cosine decay to min_lr by the last step")
+    public String lrSchedule = CONSTANT;
+    @JsonPropertyDescription("cosine schedule: epochs of linear warm-up from 0 to learning_rate (fractions allowed)")
+    public double warmupEpochs = 0;
+    @JsonPropertyDescription("cosine schedule: the learning rate at the last step")
+    public double minLr = 0;
+    @JsonPropertyDescription("label smoothing of the cross-entropy targets: (1-e) one-hot + e/num_classes")
+    public double labelSmoothing = 0;
+    @JsonPropertyDescription("all (Keras: every variable) or weights: no decay on LayerNorm scales, biases, embeddings")
+    public String weightDecayOn = "all";
+    @JsonPropertyDescription("clip the batch gradient to this global L2 norm before the update; 0: no clipping")
+    public double gradClipNorm = 0;
+    @JsonPropertyDescription("decay of an exponential moving average of the weights, used for validation and saved as the model; 0: none")
+    public double emaDecay = 0;
+    @JsonPropertyDescription("evaluate and predict on the mean of the softmax of each image and its mirror image")
+    public boolean ttaFlip = false;
+    @JsonPropertyDescription("resize_crop (the reference: resize to input+resize_margin, random crop, flip) or pad_crop (zero-pad by pad pixels, random crop at the input size, flip; needs image_size = input side)")
+    public String augmentation = RESIZE_CROP;
+    @JsonPropertyDescription("pad_crop: pixels of zero padding on each side before the random crop")
+    public int pad = 4;
+
     // --- what the reference fixes in code or leaves to Keras ---
     /** Size of each attention head; the reference passes {@code key_dim=embed_dim}. */
     public int keyDim = 64;
@@ -94,7 +122,12 @@ public final class TlbConfig {
 
     /** Reads a JSON config file; keys it does not mention keep their defaults. */
     public static TlbConfig load(Path file) {
-        TlbConfig config = new TlbConfig();
+        return new TlbConfig().merge(file);
+    }
+
+    /** Applies a JSON config file over this config: keys it does not mention keep their values. */
+    public TlbConfig merge(Path file) {
+        TlbConfig config = this;
         try {
             String text = Files.readString(file);
             JsonNode node = JSON.readTree(text);
@@ -137,7 +170,7 @@ public final class TlbConfig {
         apply(key, value, "--set " + assignment);
     }
 
-    private void apply(String key, JsonNode value, String where) {
+    void apply(String key, JsonNode value, String where) {
         ObjectNode single = JSON.createObjectNode();
         single.set(key, value);
         try {
@@ -214,7 +247,7 @@ public final class TlbConfig {
         } else if (inputShape[0] != inputShape[1]) {
             problems.add("input_shape must be square, [N, N, 3] (images are scaled to N x N), got "
                     + java.util.Arrays.toString(inputShape));
-        } else if (imageSize > 0 && resizeMargin >= 0 && inputShape[0] + resizeMargin < imageSize) {
+        } else if (RESIZE_CROP.equals(augmentation) && imageSize > 0 && resizeMargin >= 0 && inputShape[0] + resizeMargin < imageSize) {
             problems.add("the random crop of image_size " + imageSize + " does not fit in the resized training"
                     + " image of input_shape + resize_margin = " + inputShape[0] + " + " + resizeMargin + " = "
                     + (inputShape[0] + resizeMargin) + "; raise resize_margin to at least "
@@ -241,6 +274,28 @@ public final class TlbConfig {
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             problems.add("weight_decay must be a non-negative number, got " + weightDecay);
+        }
+        oneOf(problems, "lr_schedule", lrSchedule, CONSTANT, COSINE);
+        oneOf(problems, "weight_decay_on", weightDecayOn, "all", "weights");
+        oneOf(problems, "augmentation", augmentation, RESIZE_CROP, PAD_CROP);
+        if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
+            problems.add("warmup_epochs must be in [0, epochs], got " + warmupEpochs);
+        }
+        if (!(minLr >= 0) || minLr > learningRate) {
+            problems.add("min_lr must be in [0, learning_rate], got " + minLr);
+        }
+        rate(problems, "label_smoothing", labelSmoothing);
+        rate(problems, "ema_decay", emaDecay);
+        if (!(gradClipNorm >= 0) || Double.isInfinite(gradClipNorm)) {
+            problems.add("grad_clip_norm must be 0 (off) or a positive number, got " + gradClipNorm);
+        }
+        if (pad < 0) {
+            problems.add("pad must not be negative, got " + pad);
+        }
+        if (PAD_CROP.equals(augmentation) && inputShape != null && inputShape.length == 3
+                && imageSize != inputShape[0]) {
+            problems.add("augmentation pad_crop crops at the input size, so image_size must equal input_shape's side "
+                    + inputShape[0] + ", got " + imageSize);
         }
         if (!(valFraction > 0 && valFraction < 1)) {
             problems.add("val_fraction must be in (0, 1), got " + valFraction);
