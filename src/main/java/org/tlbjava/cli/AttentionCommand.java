@@ -37,7 +37,7 @@ final class AttentionCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Path dir = out != null ? out : modelOptions.model.resolve("attention");
+        Path dir = out != null ? out : modelOptions.run().resolve("attention");
         try (TlbClassifier classifier = TlbClassifier.load(modelOptions.model)) {
             List<String> classes = classifier.classes();
             ImageSet set = splitOptions.load(classifier.config(), classes);

@@ -25,9 +25,9 @@ import org.tlbjava.data.ImageSet;
 import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.PartTimes;
 import org.tlbjava.model.TlbModel;
-import org.tlbjava.train.AdamW;
 import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
+import org.tlbjava.train.Optimizer;
 import org.tlbjava.train.Trainer;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -101,7 +101,7 @@ final class BenchCommand implements Callable<Integer> {
                 for (Pair<String, Parameter> p : model.getParameters()) {
                     p.getValue().getArray().setRequiresGradient(true);
                 }
-                AdamW optimizer = new AdamW(model.getParameters(), manager, config.learningRate, config.weightDecay);
+                Optimizer optimizer = new Optimizer(config, model, manager, steps + 1);
                 try (DataParallel workers = new DataParallel(model, manager, trainer.workers())) {
                     result.put("micro_batch_size", trainer.microBatchSize());
                     result.put("train_images_per_sec", median(timeSteps(images, config, 1,
@@ -124,11 +124,11 @@ final class BenchCommand implements Callable<Integer> {
 
     /**
      * Prints where a training step's time goes: each part of one micro-batch pass timed alone on
-     * this thread with one engine thread (a worker's view), the whole pass, the serial optimizer
+     * this thread with one engine thread (a worker's view), the whole pass, the optimizer
      * update, and the data loader's time per batch (on its own thread, overlapping the step).
      */
     private Map<String, Double> breakdown(TlbConfig config, NDManager manager, TlbModel model, Trainer trainer,
-            DataParallel workers, AdamW optimizer, ImageSet images) {
+            DataParallel workers, Optimizer optimizer, ImageSet images) {
         int micro = trainer.microBatchSize();
         int repeats = Math.max(3, steps);
         int engineThreads = JniUtils.getNumThreads();
@@ -150,8 +150,7 @@ final class BenchCommand implements Callable<Integer> {
             long start = System.nanoTime();
             trainer.accumulateGradients(workers, manager, batch);
             long middle = System.nanoTime();
-            optimizer.step();
-            workers.broadcastWeights();
+            optimizer.step(workers);
             if (i > 0) {
                 pass.add((middle - start) / 1e6);
                 update.add((System.nanoTime() - middle) / 1e6);
@@ -164,7 +163,7 @@ final class BenchCommand implements Callable<Integer> {
         double dataMs = round(batchSize / dataRate(images, config) * 1000);
         int passes = (batchSize + micro * workers.workers() - 1) / (micro * workers.workers());
         System.out.printf(Locale.ROOT, "A step of %d images: %d pass(es) per worker on %d workers, then the optimizer update"
-                + " (AdamW, weight broadcast) %.1f ms on one thread; the data loader builds the batch in %.1f ms on its own"
+                + " (gradient gather, AdamW, weight broadcast, on the workers' threads) %.1f ms; the data loader builds the batch in %.1f ms on its own"
                 + " thread.%n%n", batchSize, passes, workers.workers(), median(update), dataMs);
         JniUtils.setNumThreads(engineThreads);
         ms.put("whole pass", round(whole));

@@ -39,6 +39,10 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Where confusion.png goes (default: the run directory).")
     Path out;
 
+    @Option(names = "--tta-flip", arity = "1", paramLabel = "true|false",
+            description = "Average each image's prediction with its mirror image's (default: the run's tta_flip).")
+    Boolean ttaFlip;
+
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
 
@@ -49,21 +53,22 @@ final class EvaluateCommand implements Callable<Integer> {
         }
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = SavedModel.load(modelOptions.model, manager);
-            List<String> classes = SavedModel.readClasses(modelOptions.model);
+            List<String> classes = SavedModel.readClasses(modelOptions.run());
             ImageSet set = splitOptions.load(model.config(), classes);
             int batches = (set.size() + batchSize - 1) / batchSize;
+            boolean flip = ttaFlip != null ? ttaFlip : model.config().ttaFlip;
             ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
             Evaluation result;
             try (DataParallel workers = new DataParallel(model, manager, model.config().workers)) {
-                result = Evaluation.run(workers, manager, set, batchSize, done -> bar.update(done, ""));
+                result = Evaluation.run(workers, manager, set, batchSize, flip, done -> bar.update(done, ""));
             }
             bar.finish();
             long[][] confusion = result.confusion(classes.size());
             double[] perClass = result.perClassAccuracy(classes.size());
-            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%n", splitOptions.split, set.size(),
-                    result.loss(), result.accuracy());
+            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%s%n", splitOptions.split,
+                    set.size(), result.loss(), result.accuracy(), flip ? "  (flip TTA: mean of each image and its mirror)" : "");
             System.out.println(table(classes, confusion, perClass));
-            Path png = (out != null ? out : modelOptions.model).resolve("confusion.png");
+            Path png = (out != null ? out : modelOptions.run()).resolve("confusion.png");
             AtomicFiles.write(png, stream -> ImageIO.write(picture(classes, confusion), "png", stream));
             System.out.println("Confusion matrix image: " + png);
             if (json) {
@@ -72,6 +77,7 @@ final class EvaluateCommand implements Callable<Integer> {
                 outJson.put("images", set.size());
                 outJson.put("loss", result.loss());
                 outJson.put("accuracy", result.accuracy());
+                outJson.put("tta_flip", flip);
                 Map<String, Double> named = new LinkedHashMap<>();
                 for (int c = 0; c < classes.size(); c++) {
                     named.put(classes.get(c), perClass[c]);

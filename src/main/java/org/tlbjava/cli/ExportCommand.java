@@ -42,7 +42,7 @@ final class ExportCommand implements Callable<Integer> {
             throw new TlbException("unknown --format " + format + "; the only format is onnx");
         }
         OnnxOptions options = new OnnxOptions(fixedBatch(), attention);
-        Path file = out != null ? out : modelOptions.model.resolve("model.onnx");
+        Path file = out != null ? out : modelOptions.run().resolve("model.onnx");
         try (TlbClassifier classifier = TlbClassifier.load(modelOptions.model)) {
             classifier.exportOnnx(file, options);
         }

@@ -7,6 +7,8 @@ import org.tlbjava.config.TlbConfig;
  * The reference's two pipelines on a byte image, writing float CHW:
  * train = Rescaling(1/255), Resizing(input+20), RandomCrop(image_size), RandomFlip("horizontal");
  * eval = Rescaling(1/255), Resizing(image_size).
+ * With {@code augmentation = pad_crop} training is instead: zero-pad by {@code pad} pixels, random
+ * crop back to the input size, random horizontal flip; eval is the rescaled image itself.
  */
 public final class Augmentation {
     private static final float RESCALE = (float) (1 / 255.0);
@@ -14,6 +16,8 @@ public final class Augmentation {
     private final int inH;
     private final int inW;
     private final int crop;
+    /** Zero padding of pad_crop; -1 for the reference's resize_crop. */
+    private final int pad;
     private final BilinearResize trainRows;
     private final BilinearResize trainCols;
     private final BilinearResize evalRows;
@@ -23,6 +27,7 @@ public final class Augmentation {
         this.inH = inH;
         this.inW = inW;
         this.crop = config.imageSize;
+        this.pad = TlbConfig.PAD_CROP.equals(config.augmentation) ? config.pad : -1;
         int resized = inH + config.resizeMargin;
         int resizedW = inW + config.resizeMargin;
         trainRows = new BilinearResize(inH, resized);
@@ -38,6 +43,12 @@ public final class Augmentation {
 
     /** A random crop offset in [0, resized - crop] per axis and a coin for the flip, as Keras draws them. */
     public void train(byte[] pixels, int offset, float[] scratch, SplittableRandom random, float[] out, int outOffset) {
+        if (pad >= 0) {
+            int rowShift = random.nextInt(2 * pad + 1) - pad;
+            int colShift = random.nextInt(2 * pad + 1) - pad;
+            shifted(pixels, offset, rowShift, colShift, random.nextBoolean(), out, outOffset);
+            return;
+        }
         int rowStart = random.nextInt(trainRows.size() - crop + 1);
         int colStart = random.nextInt(trainCols.size() - crop + 1);
         boolean flip = random.nextBoolean();
@@ -45,12 +56,36 @@ public final class Augmentation {
     }
 
     public void eval(byte[] pixels, int offset, float[] scratch, float[] out, int outOffset) {
+        if (pad >= 0) {
+            shifted(pixels, offset, 0, 0, false, out, outOffset);
+            return;
+        }
         apply(pixels, offset, scratch, evalRows, evalCols, 0, 0, false, out, outOffset);
     }
 
     /** Scratch space for {@link #train}/{@link #eval}: one rescaled input image. */
     public float[] newScratch() {
         return new float[3 * inH * inW];
+    }
+
+    /**
+     * The rescaled image moved by (rowShift, colShift), zeros where it moves in from outside (the
+     * crop at offset pad + shift of the padded image), mirrored after the crop when {@code flip}.
+     */
+    private void shifted(byte[] pixels, int offset, int rowShift, int colShift, boolean flip, float[] out,
+            int outOffset) {
+        for (int c = 0; c < 3; c++) {
+            int plane = offset + c * inH * inW;
+            int outPlane = outOffset + c * inH * inW;
+            for (int y = 0; y < inH; y++) {
+                int sy = y + rowShift;
+                for (int x = 0; x < inW; x++) {
+                    int sx = (flip ? inW - 1 - x : x) + colShift;
+                    out[outPlane + y * inW + x] = sy < 0 || sy >= inH || sx < 0 || sx >= inW ? 0f
+                            : (pixels[plane + sy * inW + sx] & 0xff) * RESCALE;
+                }
+            }
+        }
     }
 
     private void apply(byte[] pixels, int offset, float[] scratch, BilinearResize rows, BilinearResize cols,

@@ -53,7 +53,7 @@ public final class TlbClassifier implements AutoCloseable {
         NDManager manager = NDManager.newBaseManager();
         try {
             return new TlbClassifier(manager, SavedModel.load(runDirectory, manager),
-                    SavedModel.readClasses(runDirectory));
+                    SavedModel.readClasses(SavedModel.runDirectory(runDirectory)));
         } catch (RuntimeException e) {
             manager.close();
             throw e;
@@ -72,10 +72,10 @@ public final class TlbClassifier implements AutoCloseable {
         return predictAll(List.of(image)).get(0);
     }
 
-    /** Classifies several images in one batch. */
+    /** Classifies several images in one batch (with flip test-time augmentation when the run's tta_flip is set). */
     public synchronized List<Prediction> predictAll(List<BufferedImage> images) {
         try (NDScope temporaries = new NDScope()) {
-            return predictions(model.forward(ps, batch(images), false), images.size());
+            return predictions(model.probabilities(ps, batch(images), model.config().ttaFlip), images.size());
         }
     }
 
@@ -98,7 +98,7 @@ public final class TlbClassifier implements AutoCloseable {
         try (NDScope temporaries = new NDScope()) {
             NDArray input = batch(images);
             List<NDArray> maps = new ArrayList<>();
-            List<Prediction> predictions = predictions(model.forward(ps, input, false, maps), images.size());
+            List<Prediction> predictions = predictions(model.forward(ps, input, false, maps).softmax(-1), images.size());
             float[][] heat = AttentionMaps.heatMaps(maps, model.config());
             float[] pixels = input.toFloatArray();
             int side = model.config().imageSize;
@@ -110,8 +110,8 @@ public final class TlbClassifier implements AutoCloseable {
         }
     }
 
-    private List<Prediction> predictions(NDArray logits, int count) {
-        float[] probs = logits.softmax(-1).toFloatArray();
+    private List<Prediction> predictions(NDArray probabilities, int count) {
+        float[] probs = probabilities.toFloatArray();
         List<Prediction> out = new ArrayList<>();
         int n = classes.size();
         for (int i = 0; i < count; i++) {

@@ -30,6 +30,8 @@ public final class SavedModel {
     public static final String CONFIG = "config.json";
     public static final String CLASSES = "classes.json";
     public static final String MODEL = "model.params";
+    /** The weights of the epoch with the best validation accuracy so far. */
+    public static final String BEST = "best.params";
     private static final String MAGIC = "tlb-model-2";
     private static final String LEGACY_MAGIC = "tlb-model-1";
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -64,15 +66,28 @@ public final class SavedModel {
         }
     }
 
-    /** The trained model in {@code dir}; sets the engine up for it, since loading one is where a program starts using it. */
-    public static TlbModel load(Path dir, NDManager manager) {
+    /**
+     * The run directory of {@code runOrWeights}: a run directory itself, or the parent of one of
+     * its weight files ({@code RUN/best.params}).
+     */
+    public static Path runDirectory(Path runOrWeights) {
+        return Files.isRegularFile(runOrWeights) ? runOrWeights.toAbsolutePath().getParent() : runOrWeights;
+    }
+
+    /**
+     * The trained model of a run directory ({@code model.params}), or of one of its weight files
+     * such as {@code RUN/best.params}; sets the engine up for it, since loading one is where a
+     * program starts using it.
+     */
+    public static TlbModel load(Path runOrWeights, NDManager manager) {
+        Path dir = runDirectory(runOrWeights);
         TlbConfig config = readConfig(dir);
         List<String> classes = readClasses(dir);
         if (classes.size() != config.numClasses) {
             throw new TlbException(dir.resolve(CLASSES) + " lists " + classes.size() + " classes but "
                     + dir.resolve(CONFIG) + " has num_classes " + config.numClasses);
         }
-        Path file = dir.resolve(MODEL);
+        Path file = dir.equals(runOrWeights) ? dir.resolve(MODEL) : runOrWeights;
         if (!Files.exists(file)) {
             throw new TlbException(dir + " is incomplete: it has no " + MODEL
                     + " (no epoch has finished; continue with tlb train --resume " + dir + ")");
@@ -88,9 +103,9 @@ public final class SavedModel {
         }
     }
 
-    /** Writes {@code model}'s weights as {@code dir/model.params}, sealed. */
-    public static void writeWeights(Path dir, TlbModel model) throws IOException {
-        SealedFile.write(dir.resolve(MODEL), MAGIC, stream -> {
+    /** Writes {@code model}'s weights as {@code dir/name} (model.params or best.params), sealed. */
+    public static void writeWeights(Path dir, String name, TlbModel model) throws IOException {
+        SealedFile.write(dir.resolve(name), MAGIC, stream -> {
             DataOutputStream out = new DataOutputStream(stream);
             model.saveParameters(out);
             out.flush();

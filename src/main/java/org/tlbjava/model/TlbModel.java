@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Block;
+import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.LinkedHashMap;
@@ -125,6 +126,28 @@ public final class TlbModel extends Module {
         NDArray features = stateNorm != null ? stateNorm.forward(pass, state).mean(new int[] {1})
                 : fast.mean(new int[] {1});
         return head.forward(pass, features);
+    }
+
+    /**
+     * Class probabilities [batch, classes] in eval mode; with {@code flipTta}, the mean of the
+     * softmax of each image and of its mirror image (horizontal flip).
+     */
+    public NDArray probabilities(ParameterStore ps, NDArray images, boolean flipTta) {
+        NDArray probs = forward(ps, images, false).softmax(-1);
+        if (!flipTta) {
+            return probs;
+        }
+        return probs.add(forward(ps, images.flip(3), false).softmax(-1)).div(2);
+    }
+
+    /**
+     * Whether weight decay in {@code weights} mode applies to the parameter: kernels of dense and
+     * convolution layers do; biases, LayerNorm scales and shifts, position embeddings and a
+     * learned initial state do not (they set offsets and scales, not feature detectors).
+     */
+    public static boolean isDecayedWeight(String name, Parameter parameter) {
+        return parameter.getType() == Parameter.Type.WEIGHT && !name.endsWith("embedding")
+                && !name.endsWith("initial_state");
     }
 
     /** Trainable parameter counts of the top-level blocks, in order, as the summary lists them. */

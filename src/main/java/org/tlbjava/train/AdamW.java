@@ -3,20 +3,22 @@ package org.tlbjava.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiPredicate;
 
 /**
  * Keras' AdamW (beta1 0.9, beta2 0.999, epsilon 1e-7), with decoupled weight decay applied to
- * every variable first, as Keras does:
+ * each decayed variable first, as Keras does, at the step's learning rate lr:
  * <pre>
  *   w -= lr * wd * w
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2)
  *   w -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)
  * </pre>
+ * A step is {@link #begin} then {@link #update} of every parameter; the updates are independent,
+ * so callers may run them on several threads.
  */
 public final class AdamW {
     static final float BETA1 = 0.9f;
@@ -24,38 +26,64 @@ public final class AdamW {
     static final float EPSILON = 1e-7f;
 
     private final List<Parameter> params = new ArrayList<>();
+    private final boolean[] decayed;
     private final List<NDArray> m = new ArrayList<>();
     private final List<NDArray> v = new ArrayList<>();
-    private final double learningRate;
     private final double weightDecay;
     private long step;
 
-    public AdamW(Iterable<Pair<String, Parameter>> parameters, NDManager manager, double learningRate,
-            double weightDecay) {
+    /** The factors of one step, shared by every parameter's update. */
+    public record Step(float alpha, float decay) {}
+
+    /** Decays every parameter (Keras' default). */
+    public AdamW(Iterable<Pair<String, Parameter>> parameters, NDManager manager, double weightDecay) {
+        this(parameters, manager, weightDecay, (name, p) -> true);
+    }
+
+    /** Decays the parameters {@code decays} accepts. */
+    public AdamW(Iterable<Pair<String, Parameter>> parameters, NDManager manager, double weightDecay,
+            BiPredicate<String, Parameter> decays) {
+        List<Boolean> mask = new ArrayList<>();
         for (Pair<String, Parameter> p : parameters) {
             params.add(p.getValue());
+            mask.add(decays.test(p.getKey(), p.getValue()));
             m.add(manager.zeros(p.getValue().getShape()));
             v.add(manager.zeros(p.getValue().getShape()));
         }
-        this.learningRate = learningRate;
+        decayed = new boolean[mask.size()];
+        for (int i = 0; i < decayed.length; i++) {
+            decayed[i] = mask.get(i);
+        }
         this.weightDecay = weightDecay;
     }
 
-    /** Applies one update from the accumulated gradients, then zeroes them. */
-    public void step() {
+    /** Counts a new step at learning rate {@code learningRate}; returns its factors. */
+    public Step begin(double learningRate) {
         step++;
-        float alpha = (float) (learningRate * Math.sqrt(1 - Math.pow(BETA2, step)) / (1 - Math.pow(BETA1, step)));
-        float decay = (float) (1 - learningRate * weightDecay);
-        try (NDScope temporaries = new NDScope()) { // closes every array made below
-            for (int i = 0; i < params.size(); i++) {
-                NDArray w = params.get(i).getArray();
-                NDArray g = w.getGradient();
-                NDArray mi = m.get(i).muli(BETA1).addi(g.mul(1 - BETA1));
-                NDArray vi = v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
-                w.muli(decay).subi(mi.mul(alpha).divi(vi.sqrt().addi(EPSILON)));
-                g.muli(0);
-            }
+        return new Step((float) (learningRate * Math.sqrt(1 - Math.pow(BETA2, step)) / (1 - Math.pow(BETA1, step))),
+                (float) (1 - learningRate * weightDecay));
+    }
+
+    /** Updates parameter {@code i} from its gradient, then zeroes the gradient. Temporaries go to the caller's scope. */
+    public void update(int i, Step s) {
+        NDArray w = params.get(i).getArray();
+        NDArray g = w.getGradient();
+        NDArray mi = m.get(i).muli(BETA1).addi(g.mul(1 - BETA1));
+        NDArray vi = v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
+        if (decayed[i]) {
+            w.muli(s.decay());
         }
+        w.subi(mi.mul(s.alpha()).divi(vi.sqrt().addi(EPSILON)));
+        g.muli(0);
+    }
+
+    /** Whether parameter {@code i} is decayed. */
+    public boolean decays(int i) {
+        return decayed[i];
+    }
+
+    public int size() {
+        return params.size();
     }
 
     public long steps() {

@@ -2,6 +2,7 @@ package org.tlbjava.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
@@ -14,6 +15,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.IntConsumer;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -36,6 +38,9 @@ public final class DataParallel implements AutoCloseable {
 
     private final List<TlbModel> replicas = new ArrayList<>();
     private final List<ParameterStore> stores = new ArrayList<>();
+    private final List<List<NDArray>> replicaArrays = new ArrayList<>();
+    private final List<NDArray> modelArrays;
+    private final int[] shardStart;
     private final boolean[] ranSinceGather;
     private final ExecutorService pool;
     private final int callerThreads = JniUtils.getNumThreads();
@@ -51,16 +56,40 @@ public final class DataParallel implements AutoCloseable {
             stores.add(new ParameterStore(manager, false));
         }
         ranSinceGather = new boolean[count];
+        for (TlbModel replica : replicas) {
+            replicaArrays.add(arrays(replica));
+        }
+        modelArrays = replicaArrays.get(0);
+        shardStart = shards(modelArrays, count);
         // One worker runs on the caller's thread with the engine's own intra-op threads.
         pool = count > 1 ? Executors.newFixedThreadPool(count, DataParallel::engineThread) : null;
         broadcastWeights();
-        List<NDArray> source = arrays(model);
         for (int w = 1; w < count; w++) {
-            List<NDArray> target = arrays(replicas.get(w));
-            for (int i = 0; i < source.size(); i++) {
-                target.get(i).setRequiresGradient(source.get(i).hasGradient());
+            for (int i = 0; i < modelArrays.size(); i++) {
+                replicaArrays.get(w).get(i).setRequiresGradient(modelArrays.get(i).hasGradient());
             }
         }
+    }
+
+    /** First parameter index of each of {@code count} shards (and the end), contiguous, balanced by elements. */
+    private static int[] shards(List<NDArray> arrays, int count) {
+        long total = 0;
+        for (NDArray a : arrays) {
+            total += a.size();
+        }
+        int[] start = new int[count + 1];
+        long sum = 0;
+        int shard = 1;
+        for (int i = 0; i < arrays.size() && shard < count; i++) {
+            sum += arrays.get(i).size();
+            while (shard < count && sum * count >= total * shard) {
+                start[shard++] = i + 1;
+            }
+        }
+        while (shard <= count) {
+            start[shard++] = arrays.size();
+        }
+        return start;
     }
 
     /** The workers a configured count means: itself, or one per available core for 0. */
@@ -154,31 +183,71 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
+    /**
+     * Runs {@code task} on every parameter index: the indices are split into one contiguous shard
+     * per worker, balanced by element count, and the shards run in parallel, each with gradient
+     * recording off and its temporaries closed at its end. Tasks on different parameters touch
+     * different arrays, so the result does not depend on thread timing.
+     */
+    public void forEachParameter(IntConsumer task) {
+        if (pool == null) {
+            runShard(0, task);
+            return;
+        }
+        List<Future<?>> running = new ArrayList<>();
+        for (int w = 0; w < workers(); w++) {
+            int shard = w;
+            running.add(pool.submit(() -> runShard(shard, task)));
+        }
+        for (Future<?> f : running) {
+            await(f);
+        }
+    }
+
+    private void runShard(int shard, IntConsumer task) {
+        boolean gradMode = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try (NDScope temporaries = new NDScope()) {
+            for (int i = shardStart[shard]; i < shardStart[shard + 1]; i++) {
+                task.accept(i);
+            }
+        } finally {
+            JniUtils.setGradMode(gradMode);
+        }
+    }
+
     /** Adds the replicas' gradients into the model's, in replica order, and zeroes theirs. */
     public void gatherGradients() {
-        List<NDArray> target = arrays(replicas.get(0));
+        forEachParameter(this::gatherGradient);
+        gradientsGathered();
+    }
+
+    /** {@link #gatherGradients} of parameter {@code i} alone; call {@link #gradientsGathered} when all are done. */
+    public void gatherGradient(int i) {
+        NDArray target = modelArrays.get(i).getGradient();
         for (int w = 1; w < workers(); w++) {
-            if (!ranSinceGather[w]) {
-                continue;
-            }
-            List<NDArray> source = arrays(replicas.get(w));
-            for (int i = 0; i < target.size(); i++) {
-                NDArray g = source.get(i).getGradient();
-                target.get(i).getGradient().addi(g);
+            if (ranSinceGather[w]) {
+                NDArray g = replicaArrays.get(w).get(i).getGradient();
+                target.addi(g);
                 g.muli(0);
             }
         }
+    }
+
+    /** Marks every replica's gradients as gathered. */
+    public void gradientsGathered() {
         Arrays.fill(ranSinceGather, false);
     }
 
     /** Copies the model's weights to every replica: after an optimizer step or a checkpoint load. */
     public void broadcastWeights() {
-        List<NDArray> source = arrays(replicas.get(0));
+        forEachParameter(this::broadcastWeight);
+    }
+
+    /** {@link #broadcastWeights} of parameter {@code i} alone. */
+    public void broadcastWeight(int i) {
         for (int w = 1; w < workers(); w++) {
-            List<NDArray> target = arrays(replicas.get(w));
-            for (int i = 0; i < source.size(); i++) {
-                target.get(i).set(source.get(i).toByteBuffer());
-            }
+            replicaArrays.get(w).get(i).set(modelArrays.get(i).toByteBuffer());
         }
     }
 
@@ -189,7 +258,8 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
-    private static List<NDArray> arrays(TlbModel model) {
+    /** The model's parameter arrays, in parameter order. */
+    static List<NDArray> arrays(TlbModel model) {
         List<NDArray> arrays = new ArrayList<>();
         for (Pair<String, Parameter> p : model.getParameters()) {
             arrays.add(p.getValue().getArray());

@@ -13,6 +13,7 @@ import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.ImageSet;
+import org.tlbjava.model.TlbModel;
 
 /**
  * The model's loss, accuracy and prediction on every image of a split, in eval mode.
@@ -23,11 +24,12 @@ import org.tlbjava.data.ImageSet;
 public record Evaluation(double loss, double accuracy, int[] labels, int[] predictions, float[][] probabilities) {
 
     /**
-     * Evaluates {@code set} in batches of {@code batchSize}, one batch per worker at a time;
+     * Evaluates {@code set} in batches of {@code batchSize}, one batch per worker at a time, with
+     * flip test-time augmentation when {@code flipTta} ({@link TlbModel#probabilities});
      * {@code onBatch} hears the count of batches done.
      */
     public static Evaluation run(DataParallel workers, NDManager manager, ImageSet set, int batchSize,
-            IntConsumer onBatch) {
+            boolean flipTta, IntConsumer onBatch) {
         TlbConfig config = workers.model().config();
         int n = set.size();
         int[] labels = new int[n];
@@ -45,8 +47,10 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
                 }
                 List<float[]> logProbs = workers.map(group.size(), false, (item, replica, ps) -> {
                     try (NDScope temporaries = new NDScope()) {
-                        return replica.forward(ps, images(manager, group.get(item), config), false)
-                                .logSoftmax(-1).toFloatArray();
+                        NDArray images = images(manager, group.get(item), config);
+                        NDArray logProbabilities = flipTta ? replica.probabilities(ps, images, true).log()
+                                : replica.forward(ps, images, false).logSoftmax(-1);
+                        return logProbabilities.toFloatArray();
                     }
                 });
                 for (int b = 0; b < group.size(); b++) {

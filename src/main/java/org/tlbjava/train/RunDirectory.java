@@ -24,8 +24,10 @@ import org.tlbjava.model.TlbModel;
 
 /**
  * The files of one training run. {@code config.json}, {@code classes.json} and {@code data.json}
- * are written when the run starts; {@code checkpoint.bin} (weights, optimizer moments, epoch,
- * history) and then {@code model.params}, the history and the plots after every epoch. Every file
+ * are written when the run starts; {@code checkpoint.bin} (weights, optimizer moments and weight
+ * average, epoch, history) and then {@code model.params} (the average's weights when there is one),
+ * {@code best.params} when validation accuracy is the best so far, the history and the plots after
+ * every epoch. Every file
  * is written atomically, and the two weight files are sealed (length and SHA-256), so a run killed
  * at any moment resumes from its last checkpoint and a damaged file is refused, never used. The
  * checkpoint before the last is kept as {@code checkpoint.prev.bin} to fall back on.
@@ -98,11 +100,14 @@ public final class RunDirectory {
         return Files.exists(dir.resolve(CHECKPOINT)) || Files.exists(dir.resolve(PREVIOUS_CHECKPOINT));
     }
 
-    /**
-     * Writes the checkpoint (the one it replaces becomes {@code checkpoint.prev.bin}), then the
-     * final-model file, history and plots that derive from it.
-     */
-    public void writeEpoch(TlbModel model, AdamW optimizer, State state) throws IOException {
+    /** {@link #writeCheckpoint}, then {@link #writeModel} from the same weights (a run without a weight average). */
+    public void writeEpoch(TlbModel model, Optimizer optimizer, State state) throws IOException {
+        writeCheckpoint(model, optimizer, state);
+        writeModel(model, state.history(), false);
+    }
+
+    /** Writes the checkpoint; the one it replaces becomes {@code checkpoint.prev.bin}. */
+    public void writeCheckpoint(TlbModel model, Optimizer optimizer, State state) throws IOException {
         byte[] stateJson = JSON.writeValueAsBytes(state);
         byte[] moments = optimizer.state().encode();
         Path checkpoint = dir.resolve(CHECKPOINT);
@@ -122,8 +127,18 @@ public final class RunDirectory {
                     StandardCopyOption.REPLACE_EXISTING);
         }
         Files.move(staged, checkpoint, StandardCopyOption.ATOMIC_MOVE);
-        SavedModel.writeWeights(dir, model);
-        writeHistory(state.history());
+    }
+
+    /**
+     * Writes {@code model}'s weights as the run's model ({@code model.params}), and as
+     * {@code best.params} too when {@code best}, then the history and plots.
+     */
+    public void writeModel(TlbModel model, List<EpochRecord> history, boolean best) throws IOException {
+        SavedModel.writeWeights(dir, SavedModel.MODEL, model);
+        if (best) {
+            SavedModel.writeWeights(dir, SavedModel.BEST, model);
+        }
+        writeHistory(history);
     }
 
     private void writeHistory(List<EpochRecord> history) throws IOException {
@@ -143,7 +158,7 @@ public final class RunDirectory {
      * used and the damaged file is set aside as {@code checkpoint.bin.corrupt}, so the next
      * checkpoint does not rotate it into the fallback place.
      */
-    public Restored readCheckpoint(TlbModel model, AdamW optimizer, NDManager manager) {
+    public Restored readCheckpoint(TlbModel model, Optimizer optimizer, NDManager manager) {
         Path current = dir.resolve(CHECKPOINT);
         Path previous = dir.resolve(PREVIOUS_CHECKPOINT);
         if (!Files.exists(current) && !Files.exists(previous)) {
@@ -182,7 +197,7 @@ public final class RunDirectory {
         return new Restored(state, notes);
     }
 
-    private static State readCheckpoint(Path file, TlbModel model, AdamW optimizer, NDManager manager) {
+    private static State readCheckpoint(Path file, TlbModel model, Optimizer optimizer, NDManager manager) {
         SealedFile.Contents contents = SealedFile.read(file, CHECKPOINT_MAGIC, LEGACY_CHECKPOINT_MAGIC, "tlb checkpoint");
         try (DataInputStream in = contents.stream()) {
             String stateJson;

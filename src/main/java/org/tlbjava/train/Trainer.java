@@ -9,6 +9,7 @@ import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
@@ -75,7 +76,7 @@ public final class Trainer {
                 PrintWriter log = new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
                         StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
             TlbModel model = TlbModel.create(config, manager);
-            AdamW optimizer = new AdamW(model.getParameters(), manager, config.learningRate, config.weightDecay);
+            Optimizer optimizer = new Optimizer(config, model, manager, stepsPerEpoch());
             List<EpochRecord> history = new ArrayList<>();
             int startEpoch = 0;
             if (run.hasCheckpoint()) {
@@ -100,13 +101,24 @@ public final class Trainer {
                         + " workers", config.variant, model.parameterCount(), config.batchSize, microBatchSize(),
                         workers.workers()));
                 say(log, "Compute: " + matmuls.description() + " (mixed_precision " + config.mixedPrecision + ")");
+                say(log, "Recipe: " + recipe());
+                RunEta eta = new RunEta((long) config.epochs * stepsPerEpoch(), optimizer.steps(), data.val().size());
                 for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
                     out.println("Epoch " + (epoch + 1) + "/" + config.epochs);
-                    EpochRecord record = epoch(workers, optimizer, manager, epoch);
+                    EpochRecord record = epoch(workers, optimizer, manager, epoch, eta);
+                    boolean best = history.stream().allMatch(h -> record.valAccuracy() > h.valAccuracy());
                     history.add(record);
-                    run.writeEpoch(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(), dataDescription,
-                            history));
-                    say(log, summary(record));
+                    run.writeCheckpoint(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(),
+                            dataDescription, history));
+                    withModelWeights(workers, optimizer, () -> {
+                        run.writeModel(model, history, best);
+                        return null;
+                    });
+                    say(log, summary(record) + (best && config.epochs > 1 ? " - best so far, saved as best.params" : ""));
+                    String left = eta.describe(config.epochs - epoch - 1, config.batchSize);
+                    if (epoch + 1 < config.epochs && !left.isEmpty()) {
+                        say(log, "  " + left);
+                    }
                 }
                 return history;
             }
@@ -127,42 +139,97 @@ public final class Trainer {
         }
     }
 
-    private EpochRecord epoch(DataParallel workers, AdamW optimizer, NDManager manager, int epoch) {
+    /** The recipe beyond the network, in one line for the log. */
+    private String recipe() {
+        String schedule = TlbConfig.COSINE.equals(config.lrSchedule)
+                ? "cosine, " + config.warmupEpochs + " warm-up epochs up to " + config.learningRate + ", down to "
+                        + config.minLr
+                : "constant " + config.learningRate;
+        return "AdamW lr " + schedule + "; weight decay " + config.weightDecay + " on "
+                + ("weights".equals(config.weightDecayOn) ? "dense and conv kernels only" : "every variable")
+                + "; label smoothing " + config.labelSmoothing
+                + "; grad clip " + (config.gradClipNorm > 0 ? "at norm " + config.gradClipNorm : "off")
+                + "; weight average " + (config.emaDecay > 0 ? "decay " + config.emaDecay
+                        + " (validated and saved as the model)" : "off")
+                + "; augmentation " + config.augmentation + " at " + config.imageSize + "x" + config.imageSize;
+    }
+
+    /** Optimizer steps in an epoch: the last partial batch is dropped, as the reference's. */
+    private int stepsPerEpoch() {
+        return data.train().size() / config.batchSize;
+    }
+
+    private EpochRecord epoch(DataParallel workers, Optimizer optimizer, NDManager manager, int epoch, RunEta eta)
+            throws IOException {
         workers.reseedDropout(config.seed * 1_000_003L + epoch);
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
+        List<Double> rates = new ArrayList<>();
         try (BatchLoader loader = BatchLoader.training(data.train(), config, config.batchSize, epoch)) {
             ProgressBar bar = new ProgressBar(out, terminal, loader.batchCount(), 30);
             int step = 0;
             for (Batch batch : loader) {
+                long start = System.nanoTime();
+                rates.add(optimizer.nextLearningRate());
                 float[] stats = trainStep(workers, optimizer, manager, batch);
+                eta.stepDone((System.nanoTime() - start) / 1e9);
                 lossSum += stats[0] * batch.size();
                 correct += (long) stats[1];
                 seen += batch.size();
-                bar.update(++step, metrics(correct / (double) seen, lossSum / seen));
+                String left = eta.describe(config.epochs - epoch, config.batchSize);
+                bar.update(++step, metrics(correct / (double) seen, lossSum / seen) + (left.isEmpty() ? "" : " - " + left));
             }
             bar.finish();
             double seconds = bar.elapsedSeconds();
-            Evaluation val = Evaluation.run(workers, manager, data.val(), microBatchSize(), b -> { });
+            long validationStart = System.nanoTime();
+            Evaluation val = withModelWeights(workers, optimizer,
+                    () -> Evaluation.run(workers, manager, data.val(), microBatchSize(), false, b -> { }));
+            eta.validationDone((System.nanoTime() - validationStart) / 1e9);
             return new EpochRecord(epoch + 1, lossSum / seen, correct / (double) seen, val.loss(), val.accuracy(),
-                    seconds, config.learningRate);
+                    seconds, rates.get(rates.size() - 1), rates);
         }
     }
+
+    /** Runs {@code body} with the weights the run saves as its model: the average when ema_decay is set. */
+    private static <T> T withModelWeights(DataParallel workers, Optimizer optimizer, IoSupplier<T> body) throws IOException {
+        if (optimizer.average() == null) {
+            return body.get();
+        }
+        try {
+            return optimizer.average().applied(workers, () -> {
+                try {
+                    return body.get();
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            });
+        } catch (UncheckedIOException e) {
+            throw e.getCause();
+        }
+    }
+
+    private interface IoSupplier<T> {
+        T get() throws IOException;
+    }
+
 
     /**
      * One optimizer step: forward and backward passes over the batch in micro-batches spread over
      * the workers, each loss scaled by 1/batch so the gathered gradient is the batch mean's, then
      * the AdamW update. Returns {mean loss, correct predictions}.
      */
-    public float[] trainStep(DataParallel workers, AdamW optimizer, NDManager manager, Batch batch) {
+    public float[] trainStep(DataParallel workers, Optimizer optimizer, NDManager manager, Batch batch) {
         float[] stats = accumulateGradients(workers, manager, batch);
-        optimizer.step();
-        workers.broadcastWeights();
+        optimizer.step(workers);
         return stats;
     }
 
-    /** The forward and backward passes of {@link #trainStep}, leaving the batch's gradient in the model. */
+    /**
+     * The forward and backward passes of {@link #trainStep}, leaving the batch's gradient in the
+     * replicas (the optimizer step gathers it). The loss is the cross-entropy against targets
+     * smoothed by {@code label_smoothing}: (1 - e) one-hot + e / classes.
+     */
     public float[] accumulateGradients(DataParallel workers, NDManager manager, Batch batch) {
         int micro = microBatchSize();
         int count = (batch.size() + micro - 1) / micro;
@@ -173,14 +240,12 @@ public final class Trainer {
                 NDArray images = Evaluation.images(manager, batch, config, from, size);
                 NDArray labels = manager.create(Arrays.copyOfRange(batch.labels(), from, from + size));
                 NDArray logits = replica.forward(ps, images, true);
-                NDArray targets = labels.oneHot(config.numClasses).mul(1f / batch.size());
-                NDArray loss = logits.logSoftmax(-1).mul(targets).sum().neg();
+                NDArray loss = loss(logits, labels, config, batch.size());
                 DataParallel.backward(loss);
                 float correct = logits.argMax(-1).toType(DataType.INT32, false).eq(labels).sum().getLong();
                 return new float[] {loss.getFloat(), correct};
             }
         });
-        workers.gatherGradients();
         float loss = 0;
         float correct = 0;
         for (float[] r : results) {
@@ -188,6 +253,20 @@ public final class Trainer {
             correct += r[1];
         }
         return new float[] {loss, correct};
+    }
+
+    /**
+     * The summed cross-entropy of {@code logits} against the labels' targets, divided by
+     * {@code batchSize}: targets are one-hot as the reference's, or smoothed by label_smoothing e
+     * to (1 - e) one-hot + e / classes.
+     */
+    static NDArray loss(NDArray logits, NDArray labels, TlbConfig config, int batchSize) {
+        NDArray targets = labels.oneHot(config.numClasses);
+        double e = config.labelSmoothing;
+        if (e > 0) {
+            targets = targets.mul((float) (1 - e)).add((float) (e / config.numClasses));
+        }
+        return logits.logSoftmax(-1).mul(targets.mul(1f / batchSize)).sum().neg();
     }
 
     private static String metrics(double accuracy, double loss) {

@@ -190,7 +190,7 @@ class CliTest {
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = runDir.loadModel(manager);
             try (DataParallel workers = new DataParallel(model, manager, 2)) {
-                evaluated = Evaluation.run(workers, manager, val, 16, done -> { }).predictions();
+                evaluated = Evaluation.run(workers, manager, val, 16, false, done -> { }).predictions();
             }
         }
         int compared = 0;

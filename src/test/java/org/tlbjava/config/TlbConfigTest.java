@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.tlbjava.UsageException;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.TlbException;
@@ -91,5 +92,36 @@ class TlbConfigTest {
         assertTrue(assertThrows(TlbException.class, () -> TlbConfig.load(unknown)).getMessage().contains("epochz"));
         assertTrue(assertThrows(TlbException.class, () -> TlbConfig.load(tmp.resolve("none.json")))
                 .getMessage().contains("does not exist"));
+    }
+
+    @Test
+    void everyPresetIsValidAndOverriddenBySet() {
+        for (String name : Presets.names()) {
+            TlbConfig c = Presets.apply(name, new TlbConfig()).validate();
+            assertNotNull(Presets.description(name));
+            assertFalse(Presets.settings(name).isEmpty(), name);
+        }
+        assertEquals(new TlbConfig().toJson(), Presets.apply("reference", new TlbConfig()).toJson(),
+                "the reference preset is the defaults");
+        TlbConfig fast = Presets.apply("fast", new TlbConfig());
+        assertEquals(TlbConfig.COSINE, fast.lrSchedule);
+        fast.set("epochs=3");
+        fast.set("lr_schedule=constant");
+        assertEquals(3, fast.epochs);
+        assertEquals(TlbConfig.CONSTANT, fast.lrSchedule);
+        assertEquals(Presets.settings("fast").get("learning_rate").asDouble(), fast.learningRate, 0);
+        UsageException unknown = assertThrows(UsageException.class, () -> Presets.apply("fastest", new TlbConfig()));
+        assertTrue(unknown.getMessage().contains("fastest") && unknown.getMessage().contains("fast"));
+    }
+
+    @Test
+    void recipeValuesAreChecked() {
+        TlbConfig c = new TlbConfig();
+        c.lrSchedule = "linear";
+        c.labelSmoothing = 1.5;
+        c.augmentation = TlbConfig.PAD_CROP; // image_size 48 is not the input side 32
+        String message = assertThrows(UsageException.class, c::validate).getMessage();
+        assertTrue(message.contains("lr_schedule") && message.contains("label_smoothing") && message.contains("pad_crop"),
+                message);
     }
 }

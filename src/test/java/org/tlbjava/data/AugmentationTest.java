@@ -125,4 +125,58 @@ class AugmentationTest {
         assertEquals(37, total);
         assertEquals(3, loader.batchCount());
     }
+
+    /**
+     * pad_crop: every training output is the image shifted by (dy, dx) in [-pad, pad], zeros
+     * where it moved in from outside, mirrored or not; all 2 (2 pad + 1)^2 views occur; eval is
+     * the image itself.
+     */
+    @Test
+    void padCropShiftsWithZerosAndFlips() {
+        TlbConfig c = new TlbConfig();
+        c.inputShape = new int[] {4, 4, 3};
+        c.imageSize = 4;
+        c.augmentation = TlbConfig.PAD_CROP;
+        c.pad = 1;
+        Augmentation a = new Augmentation(c, 4, 4);
+        byte[] pixels = new byte[48];
+        for (int i = 0; i < 48; i++) {
+            pixels[i] = (byte) (i + 1);
+        }
+        float[] out = new float[48];
+        a.eval(pixels, 0, a.newScratch(), out, 0);
+        for (int i = 0; i < 48; i++) {
+            assertEquals((i + 1) / 255f, out[i], 1e-7f);
+        }
+        Set<String> seen = new HashSet<>();
+        java.util.SplittableRandom random = new java.util.SplittableRandom(7);
+        for (int draw = 0; draw < 400; draw++) {
+            a.train(pixels, 0, a.newScratch(), random, out, 0);
+            seen.add(view(out));
+        }
+        Set<String> expected = new HashSet<>();
+        for (int dy = -1; dy <= 1; dy++) {
+            for (int dx = -1; dx <= 1; dx++) {
+                for (boolean flip : new boolean[] {false, true}) {
+                    float[] v = new float[48];
+                    for (int ch = 0; ch < 3; ch++) {
+                        for (int y = 0; y < 4; y++) {
+                            for (int x = 0; x < 4; x++) {
+                                int sy = y + dy;
+                                int sx = (flip ? 3 - x : x) + dx;
+                                v[ch * 16 + y * 4 + x] = sy < 0 || sy > 3 || sx < 0 || sx > 3 ? 0
+                                        : (ch * 16 + sy * 4 + sx + 1) * (float) (1 / 255.0);
+                            }
+                        }
+                    }
+                    expected.add(view(v));
+                }
+            }
+        }
+        assertEquals(expected, seen);
+    }
+
+    private static String view(float[] v) {
+        return Arrays.toString(v);
+    }
 }

@@ -25,7 +25,7 @@ import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.testing.Synthetic;
-import org.tlbjava.train.AdamW;
+import org.tlbjava.train.Optimizer;
 import org.tlbjava.train.DataRecord;
 import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.RunDirectory;
@@ -64,7 +64,7 @@ public final class OnnxFixtures {
             }
             RunDirectory run = new RunDirectory(dir);
             run.writeStart(config, List.of(Synthetic.CLASSES), new DataRecord("synthetic", "random weights", null));
-            run.writeEpoch(model, new AdamW(model.getParameters(), manager, config.learningRate, config.weightDecay),
+            run.writeEpoch(model, new Optimizer(config, model, manager, 1),
                     new RunDirectory.State(1, 1, "synthetic", List.of(new EpochRecord(1, 2, 0.1, 2, 0.1, 1, 1e-4))));
         }
         return dir;

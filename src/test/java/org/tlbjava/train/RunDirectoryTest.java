@@ -57,7 +57,7 @@ class RunDirectoryTest {
         RunDirectory run = new RunDirectory(tmp.resolve("run"));
         run.writeStart(c, Arrays.asList(Synthetic.CLASSES), new DataRecord("data", "test", null));
         TlbModel model = TlbModel.create(c, manager);
-        AdamW optimizer = new AdamW(model.getParameters(), manager, 1e-3, 1e-4);
+        Optimizer optimizer = new Optimizer(c, model, manager, 1);
         run.writeEpoch(model, optimizer, state(1));
         run.writeEpoch(model, optimizer, state(2));
         return run;
@@ -95,7 +95,7 @@ class RunDirectoryTest {
         Path checkpoint = run.path().resolve("checkpoint.bin");
         flipByte(checkpoint, Files.size(checkpoint) - 40);
         TlbModel model = TlbModel.create(c, manager);
-        AdamW optimizer = new AdamW(model.getParameters(), manager, 1e-3, 1e-4);
+        Optimizer optimizer = new Optimizer(c, model, manager, 1);
         RunDirectory.Restored restored = run.readCheckpoint(model, optimizer, manager);
         assertEquals(1, restored.state().epochsCompleted(), "the previous checkpoint, after epoch 1");
         String notes = String.join("; ", restored.notes());

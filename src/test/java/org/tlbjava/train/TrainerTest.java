@@ -99,6 +99,50 @@ class TrainerTest {
     }
 
     /**
+     * The recipe's state (schedule position, weight average, best epoch) lives in the checkpoint:
+     * resumed from the checkpoint after epoch 2 of 3, in the middle of a cosine schedule, a run
+     * ends with the uninterrupted run's history, model and best weights.
+     */
+    @Test
+    void resumingInTheMiddleOfACosineScheduleGivesTheStraightRunsHistory() throws Exception {
+        TlbConfig c = smallRun();
+        c.epochs = 3;
+        c.lrSchedule = TlbConfig.COSINE;
+        c.warmupEpochs = 0.5;
+        c.minLr = 1e-5;
+        c.labelSmoothing = 0.1;
+        c.emaDecay = 0.9;
+        c.gradClipNorm = 1;
+        c.weightDecayOn = "weights";
+        c.imageSize = 32;
+        c.augmentation = TlbConfig.PAD_CROP;
+        c.ttaFlip = true;
+        Splits splits = data(c);
+        Path straight = tmp.resolve("straight");
+        List<EpochRecord> history = train(c, splits, straight);
+        List<Double> rates = history.get(0).stepLearningRates();
+        assertEquals(7, rates.size(), "240 images in batches of 32");
+        assertEquals(1e-3 / 4, rates.get(0), 1e-12, "step 1 of a 4-step warm-up");
+        assertTrue(history.get(2).learningRate() < history.get(1).learningRate(), "decaying");
+
+        Path resumed = tmp.resolve("resumed");
+        Files.createDirectories(resumed);
+        for (String f : new String[] {"config.json", "classes.json", "data.json", "best.params"}) {
+            if (Files.exists(straight.resolve(f))) {
+                Files.copy(straight.resolve(f), resumed.resolve(f));
+            }
+        }
+        Files.copy(straight.resolve("checkpoint.prev.bin"), resumed.resolve("checkpoint.bin"));
+        assertEquals(history, train(c, splits, resumed).stream()
+                .map(r -> new EpochRecord(r.epoch(), r.loss(), r.accuracy(), r.valLoss(), r.valAccuracy(),
+                        history.get(r.epoch() - 1).seconds(), r.learningRate(), r.stepLearningRates()))
+                .toList());
+        for (String f : new String[] {"model.params", "best.params"}) {
+            assertArrayEquals(Files.readAllBytes(straight.resolve(f)), Files.readAllBytes(resumed.resolve(f)), f);
+        }
+    }
+
+    /**
      * The gradient summed over micro-batches (each scaled by 1/batch) on two workers is the full
      * batch's mean gradient computed in one pass.
      */
@@ -137,6 +181,7 @@ class TrainerTest {
             }
             try (DataParallel replicas = new DataParallel(model, manager, workers)) {
                 new Trainer(c, null, null, null, false).accumulateGradients(replicas, manager, batch);
+                replicas.gatherGradients(); // as the optimizer step does first
             }
             List<float[]> out = new ArrayList<>();
             for (Pair<String, Parameter> p : model.getParameters()) {
@@ -169,7 +214,7 @@ class TrainerTest {
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true);
             }
-            AdamW optimizer = new AdamW(model.getParameters(), manager, c.learningRate, c.weightDecay);
+            Optimizer optimizer = new Optimizer(c, model, manager, 1);
             Trainer trainer = new Trainer(c, null, null, null, false);
             double accuracy = 0;
             int step = 0;

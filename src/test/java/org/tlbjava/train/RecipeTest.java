@@ -1,0 +1,185 @@
+package org.tlbjava.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Parameter;
+import ai.djl.training.ParameterStore;
+import ai.djl.util.Pair;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.model.TlbModel;
+
+/** The training recipe's parts against hand-computed values. */
+class RecipeTest {
+    private NDManager manager;
+
+    @BeforeEach
+    void open() {
+        manager = NDManager.newBaseManager();
+    }
+
+    @AfterEach
+    void close() {
+        manager.close();
+    }
+
+    private static TlbConfig tiny() {
+        TlbConfig c = new TlbConfig();
+        c.embedDim = 8;
+        c.keyDim = 8;
+        c.numLayers = 2;
+        c.ffnDrop = 0;
+        c.attnDrop = 0;
+        return c;
+    }
+
+    @Test
+    void cosineScheduleWarmsUpLinearlyThenFollowsTheCosine() {
+        TlbConfig c = new TlbConfig();
+        c.lrSchedule = TlbConfig.COSINE;
+        c.learningRate = 2e-3;
+        c.minLr = 1e-5;
+        c.warmupEpochs = 1;
+        c.epochs = 5;
+        LearningRateSchedule s = LearningRateSchedule.of(c, 10); // W = 10, T = 50
+        assertEquals(2e-4, s.at(1), 1e-15);
+        assertEquals(1e-3, s.at(5), 1e-15);
+        assertEquals(2e-3, s.at(10), 1e-15, "the peak at the end of the warm-up");
+        assertEquals(1e-5 + (2e-3 - 1e-5) * (1 + Math.cos(Math.PI * 10 / 40)) / 2, s.at(20), 1e-15);
+        assertEquals((2e-3 + 1e-5) / 2, s.at(30), 1e-15, "half-way through the decay");
+        assertEquals(1e-5, s.at(50), 1e-15, "min_lr at the last step");
+        c.lrSchedule = TlbConfig.CONSTANT;
+        assertEquals(2e-3, LearningRateSchedule.of(c, 10).at(37), 0);
+    }
+
+    /** Logits [2, 0, 0], label 0, 3 classes, e = 0.3: targets [0.8, 0.1, 0.1]. */
+    @Test
+    void labelSmoothingLossMatchesTheHandComputedValue() {
+        TlbConfig c = new TlbConfig();
+        c.numClasses = 3;
+        c.labelSmoothing = 0.3;
+        NDArray logits = manager.create(new float[] {2, 0, 0}, new Shape(1, 3));
+        NDArray labels = manager.create(new int[] {0});
+        double z = Math.log(Math.exp(2) + 2);
+        double expected = -(0.8 * (2 - z) + 0.1 * (0 - z) + 0.1 * (0 - z));
+        assertEquals(expected, Trainer.loss(logits, labels, c, 1).getFloat(), 1e-6);
+        c.labelSmoothing = 0;
+        assertEquals(z - 2, Trainer.loss(logits, labels, c, 1).getFloat(), 1e-6, "plain cross-entropy");
+        assertEquals((z - 2) / 4, Trainer.loss(logits, labels, c, 4).getFloat(), 1e-6, "divided by the batch size");
+    }
+
+    @Test
+    void weightAverageFoldsEachStepInWithTheWarmingDecay() {
+        TlbModel model = TlbModel.create(tiny(), manager);
+        NDArray w = model.getParameters().get(0).getValue().getArray();
+        float start = w.toFloatArray()[0];
+        WeightAverage average = new WeightAverage(model, manager, 0.999);
+        assertEquals(2.0 / 11, WeightAverage.decayAt(0.999, 1), 1e-12, "(1 + t) / (10 + t) early on");
+        assertEquals(0.999, WeightAverage.decayAt(0.999, 100_000), 0, "the configured decay later");
+        w.addi(1f);
+        average.update(0, 1);
+        double d = 2.0 / 11;
+        double expected = d * start + (1 - d) * (start + 1);
+        assertEquals(expected, average.state().get(0).toFloatArray()[0], 1e-6);
+    }
+
+    @Test
+    void weightDecayInWeightsModeSparesBiasesNormsAndEmbeddings() {
+        TlbConfig c = tiny();
+        c.weightDecayOn = "weights";
+        c.weightDecay = 0.5;
+        c.learningRate = 0.1;
+        TlbModel model = TlbModel.create(c, manager);
+        List<String> names = new ArrayList<>();
+        List<float[]> before = new ArrayList<>();
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            p.getValue().getArray().setRequiresGradient(true); // zero gradients: only the decay moves a weight
+            names.add(p.getKey());
+            before.add(p.getValue().getArray().toFloatArray());
+        }
+        Optimizer optimizer = new Optimizer(c, model, manager, 1);
+        try (DataParallel workers = new DataParallel(model, manager, 2)) {
+            optimizer.step(workers);
+        }
+        int decayed = 0;
+        int spared = 0;
+        for (int i = 0; i < names.size(); i++) {
+            Parameter p = model.getParameters().get(i).getValue();
+            float[] after = p.getArray().toFloatArray();
+            String name = names.get(i);
+            boolean kernel = p.getType() == Parameter.Type.WEIGHT && !name.endsWith("position_embedding");
+            float factor = kernel ? 0.95f : 1f; // 1 - lr * wd
+            for (int j = 0; j < after.length; j++) {
+                assertEquals(before.get(i)[j] * factor, after[j], 1e-6f, name);
+            }
+            if (kernel) {
+                decayed++;
+            } else if (p.getType() != Parameter.Type.WEIGHT || name.endsWith("position_embedding")) {
+                spared++;
+            }
+        }
+        assertTrue(decayed > 0 && spared > 0, decayed + " decayed, " + spared + " spared");
+        assertTrue(names.stream().anyMatch(n -> n.endsWith("position_embedding")));
+    }
+
+    @Test
+    void gradientClippingScalesTheGlobalNormDown() {
+        assertEquals(1f, Optimizer.clipScale(new double[] {9, 16}, 0), "off");
+        assertEquals(1f, Optimizer.clipScale(new double[] {9, 16}, 5), "a norm of 5 is within 5");
+        assertEquals(0.5f, Optimizer.clipScale(new double[] {9, 16}, 2.5), 1e-7f);
+    }
+
+    /** One step on two workers' shards in parallel equals the same step's equations on one worker. */
+    @Test
+    void parallelOptimizerStepEqualsOneWorkersStep() {
+        TlbConfig c = tiny();
+        c.gradClipNorm = 0.01;
+        c.emaDecay = 0.9;
+        c.weightDecayOn = "weights";
+        List<float[]> one = stepOnce(c, 1);
+        List<float[]> two = stepOnce(c, 2);
+        for (int i = 0; i < one.size(); i++) {
+            assertArrayEquals(one.get(i), two.get(i), 1e-7f, "parameter " + i);
+        }
+    }
+
+    private List<float[]> stepOnce(TlbConfig c, int workerCount) {
+        TlbModel model = TlbModel.create(c, manager);
+        int i = 0;
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            NDArray a = p.getValue().getArray();
+            a.setRequiresGradient(true);
+            a.getGradient().addi(manager.ones(a.getShape()).mul(0.01f * (i++ % 5 - 2)));
+        }
+        Optimizer optimizer = new Optimizer(c, model, manager, 1);
+        try (DataParallel workers = new DataParallel(model, manager, workerCount)) {
+            optimizer.step(workers);
+        }
+        List<float[]> out = new ArrayList<>();
+        for (Pair<String, Parameter> p : model.getParameters()) {
+            out.add(p.getValue().getArray().toFloatArray());
+        }
+        optimizer.average().state().forEach(a -> out.add(a.toFloatArray()));
+        return out;
+    }
+
+    @Test
+    void flipTtaAveragesTheImageAndItsMirror() {
+        TlbConfig c = tiny();
+        TlbModel model = TlbModel.create(c, manager);
+        ParameterStore ps = new ParameterStore(manager, false);
+        NDArray images = manager.randomUniform(0, 1, new Shape(2, 3, c.imageSize, c.imageSize));
+        NDArray plain = model.probabilities(ps, images, false);
+        NDArray mirrored = model.probabilities(ps, images.flip(3), false);
+        NDArray tta = model.probabilities(ps, images, true);
+        assertArrayEquals(plain.add(mirrored).div(2).toFloatArray(), tta.toFloatArray(), 1e-6f);
+        assertFalse(plain.allClose(mirrored, 1e-4, 1e-4, false), "the mirror image is another view");
+    }
+}
