@@ -24,7 +24,8 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a TLB classifier (defaults: the reference's 30-epoch CIFAR-10 run), or resume one.")
+        description = {"Train a TLB classifier (defaults: the reference's 30-epoch CIFAR-10 run), or resume one.",
+            "Every config key, its default and meaning: tlb config."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions configOptions;
