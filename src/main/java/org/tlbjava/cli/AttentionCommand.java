@@ -68,11 +68,12 @@ final class AttentionCommand implements Callable<Integer> {
                 overlays.add(AttentionImages.overlay(e.input(), e.heat()));
                 String predicted = e.prediction().className();
                 titles.add(item.trueClass() != null ? "true: " + item.trueClass() + " / pred: " + predicted
-                        : item.source() + ": " + predicted);
+                        : Path.of(item.source()).getFileName() + ": " + predicted);
                 index.append(String.join(",", Csv.field(item.name()), Csv.field(item.source()),
                         item.trueClass() == null ? "" : item.trueClass(), predicted,
                         String.format(Locale.ROOT, "%.6f", e.prediction().probability()))).append('\n');
-                System.out.println(file + "  " + item.source() + "  " + titles.get(i));
+                System.out.println(file + "  " + item.source() + "  "
+                        + (item.trueClass() != null ? titles.get(i) : "pred: " + predicted));
             }
             BufferedImage grid = AttentionImages.grid(overlays, titles, 3);
             Path gridFile = dir.resolve("grid.png");
