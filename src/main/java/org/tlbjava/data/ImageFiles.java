@@ -62,13 +62,15 @@ public final class ImageFiles {
 
     /**
      * The image files an argument names: a directory gives every file with an image extension
-     * under it (recursively, sorted); a pattern with {@code * ? [ {} not naming an existing file is
+     * under it (recursively, sorted, hidden files left out); a pattern with {@code * ? [ {} not naming an existing file is
      * a glob ({@code **} crosses folders) matched under its fixed leading folders; anything else
      * is itself, to be read (and refused by {@link #read} when it is not an image).
      */
     public static List<Path> expand(Path argument) {
         if (Files.isDirectory(argument)) {
-            List<Path> found = walk(argument, ImageFiles::hasImageExtension);
+            // hidden files are not the user's images (macOS writes "._cat.jpg" beside "cat.jpg")
+            List<Path> found = walk(argument, file -> hasImageExtension(file)
+                    && !file.getFileName().toString().startsWith("."));
             if (found.isEmpty()) {
                 throw new TlbException(argument + " is a directory with no " + FORMAT_NAMES + " files under it");
             }

@@ -98,7 +98,9 @@ public final class ImageFolder {
             }
             List<Path> files;
             try (Stream<Path> entries = Files.list(classDir)) {
-                files = entries.filter(Files::isRegularFile).sorted().toList();
+                files = entries.filter(Files::isRegularFile)
+                        .filter(p -> !p.getFileName().toString().startsWith(".")) // as ImageFiles.expand
+                        .sorted().toList();
             } catch (IOException e) {
                 throw new TlbException("class folder " + classDir + " is missing or unreadable");
             }

@@ -36,6 +36,7 @@ class OwnImagesTest {
     static void trainOnAFolder() throws Exception {
         folder = Synthetic.imageFolder(tmp.resolve("photos"), 20);
         Files.writeString(folder.resolve("cat/notes.txt"), "not an image");
+        Files.writeString(folder.resolve("cat/._cat-0.png"), "macOS resource fork, skipped by name");
         run = tmp.resolve("run");
         CliTest.Result r = tlb(small("train", "--data", folder.toString(), "--image-size", "32", "--epochs", "2",
                 "--lr", "0.003", "--out", run.toString()));
@@ -102,7 +103,7 @@ class OwnImagesTest {
         assertEquals(0, r.code(), r.err());
         List<String> lines = r.out().strip().lines().toList();
         assertEquals("file,class_1,probability_1,class_2,probability_2,error", lines.get(0));
-        assertEquals(60 + 1, lines.size(), "a row for each of the 60 images (notes.txt is not one)");
+        assertEquals(60 + 1, lines.size(), "a row for each of the 60 images (notes.txt and ._cat-0.png are not)");
         long right = lines.stream().skip(1).filter(l -> l.contains("/bird/bird-") && l.split(",")[1].equals("bird")
                 || l.contains("/cat/cat-") && l.split(",")[1].equals("cat")
                 || l.contains("/dog/dog-") && l.split(",")[1].equals("dog")).count();
