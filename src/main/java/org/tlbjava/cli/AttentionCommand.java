@@ -22,9 +22,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 @Command(name = "attention", mixinStandardHelpOptions = true,
-        description = {"Draw the TLB attention map over image files, or over images of a split, as the reference does:",
-            "one PNG each (named after its file, or SPLIT-INDEX.png), a grid, and index.csv mapping each PNG to its",
-            "source, true class (split images) and prediction."})
+        description = {"Draw the TLB attention map over image files or split images, as the reference does.",
+            "Writes one PNG each (named after its file, or SPLIT-INDEX.png), a grid, and index.csv mapping each",
+            "PNG to its source, true class (split images) and prediction."})
 final class AttentionCommand implements Callable<Integer> {
     private static final int ZOOM = 4;
 
