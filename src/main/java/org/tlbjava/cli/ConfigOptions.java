@@ -16,7 +16,7 @@ final class ConfigOptions {
     @Option(names = "--config", paramLabel = "FILE", description = "JSON config file (keys as in the reference's config dict).")
     Path configFile;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key, e.g. --set embed_dim=32 (repeatable).")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key, e.g. --set embed_dim=32 (repeatable); every key, its default and meaning: tlb config.")
     List<String> overrides = new ArrayList<>();
 
     /** The reference defaults, then the preset, then the file, then each --set; not yet validated. */

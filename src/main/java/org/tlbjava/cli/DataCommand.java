@@ -1,12 +1,14 @@
 package org.tlbjava.cli;
 
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
+import org.tlbjava.data.Resolution;
 import org.tlbjava.data.Splits;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -21,12 +23,17 @@ final class DataCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions configOptions;
 
+    @Mixin
+    ImageSizeOption imageSizeOption;
+
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
 
     @Override
     public Integer call() {
-        TlbConfig config = configOptions.resolve().validate();
+        TlbConfig config = configOptions.resolve();
+        imageSizeOption.apply(config, data);
+        config.validate();
         Splits splits = new DataLocator().load(data, config);
         System.out.println("Source:  " + splits.source());
         System.out.println("Classes: " + String.join(", ", splits.classes()));
@@ -37,6 +44,8 @@ final class DataCommand implements Callable<Integer> {
         } else {
             System.out.println("test:    none (no test split in this data; use --split val)");
         }
+        List<String> resolution = Resolution.describe(config, splits.fileSizes());
+        resolution.forEach(line -> System.out.println("Resolution: " + line));
         if (json) {
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("source", splits.source());
@@ -46,17 +55,17 @@ final class DataCommand implements Callable<Integer> {
             out.put("classes", splits.classes());
             out.put("train_per_class", splits.train().classCounts());
             out.put("val_per_class", splits.val().classCounts());
+            out.put("image_size", config.imageSize);
+            out.put("input_shape", config.inputShape);
+            out.put("resize_margin", config.resizeMargin);
+            out.put("file_sizes", splits.fileSizes() == null ? null : splits.fileSizes().text());
+            out.put("resolution", resolution);
             System.out.println(Json.line(out));
         }
         return 0;
     }
 
     private static void printSplit(String name, ImageSet set) {
-        StringBuilder counts = new StringBuilder();
-        int[] perClass = set.classCounts();
-        for (int c = 0; c < perClass.length; c++) {
-            counts.append(c == 0 ? "" : ", ").append(set.classes().get(c)).append(' ').append(perClass[c]);
-        }
-        System.out.printf(Locale.ROOT, "%-8s %,d images (%s)%n", name + ":", set.size(), counts);
+        System.out.printf(Locale.ROOT, "%-8s %,d images (%s)%n", name + ":", set.size(), Splits.perClass(set));
     }
 }

@@ -1,10 +1,6 @@
 package org.tlbjava.cli;
 
 import ai.djl.ndarray.NDManager;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -17,6 +13,7 @@ import org.tlbjava.data.ImageSet;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
+import org.tlbjava.train.ConfusionPicture;
 import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
 import org.tlbjava.train.ProgressBar;
@@ -69,7 +66,9 @@ final class EvaluateCommand implements Callable<Integer> {
                     set.size(), result.loss(), result.accuracy(), flip ? "  (flip TTA: mean of each image and its mirror)" : "");
             System.out.println(table(classes, confusion, perClass));
             Path png = (out != null ? out : modelOptions.run()).resolve("confusion.png");
-            AtomicFiles.write(png, stream -> ImageIO.write(picture(classes, confusion), "png", stream));
+            String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f",
+                    modelOptions.run().toAbsolutePath().normalize().getFileName(), splitOptions.split, set.size(), result.accuracy());
+            AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, confusion, title), "png", stream));
             System.out.println("Confusion matrix image: " + png);
             if (json) {
                 Map<String, Object> outJson = new LinkedHashMap<>();
@@ -114,38 +113,5 @@ final class EvaluateCommand implements Callable<Integer> {
 
     private static String abbreviate(String name, int width) {
         return name.length() <= width ? name : name.substring(0, width);
-    }
-
-    /** A heat-map picture of the confusion matrix, row-normalised, with counts. */
-    static BufferedImage picture(List<String> classes, long[][] confusion) {
-        int n = classes.size();
-        int cell = 44;
-        int margin = 90;
-        BufferedImage img = new BufferedImage(margin + n * cell + 10, margin + n * cell + 10, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = img.createGraphics();
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, img.getWidth(), img.getHeight());
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
-        for (int t = 0; t < n; t++) {
-            long total = 0;
-            for (long v : confusion[t]) {
-                total += v;
-            }
-            g.setColor(Color.BLACK);
-            g.drawString(abbreviate(classes.get(t), 12), 4, margin + t * cell + cell / 2 + 4);
-            g.drawString(abbreviate(classes.get(t), 7), margin + t * cell + 2, margin - 6);
-            for (int p = 0; p < n; p++) {
-                double share = total == 0 ? 0 : (double) confusion[t][p] / total;
-                int shade = (int) Math.round(255 * (1 - share));
-                g.setColor(new Color(shade, shade, 255));
-                g.fillRect(margin + p * cell, margin + t * cell, cell - 1, cell - 1);
-                g.setColor(share > 0.5 ? Color.WHITE : Color.BLACK);
-                g.drawString(Long.toString(confusion[t][p]), margin + p * cell + 6, margin + t * cell + cell / 2 + 4);
-            }
-        }
-        g.setColor(Color.BLACK);
-        g.drawString("rows: true class, columns: predicted", 4, 14);
-        g.dispose();
-        return img;
     }
 }

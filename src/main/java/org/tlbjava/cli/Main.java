@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** The {@code tlb} command: train, evaluate, explain and serve Temporal Latent Bottleneck classifiers. */
 @Command(name = "tlb", mixinStandardHelpOptions = true, version = "tlb 0.1.0",
         description = "Temporal Latent Bottleneck image classifiers (Didolkar et al., NeurIPS 2022) on the JVM.",
-        subcommands = {DataCommand.class, SummaryCommand.class, TrainCommand.class, EvaluateCommand.class,
+        subcommands = {DataCommand.class, ConfigCommand.class, SummaryCommand.class, TrainCommand.class, EvaluateCommand.class,
             PredictCommand.class, AttentionCommand.class, BenchCommand.class, ServeCommand.class, ReportCommand.class,
             ExportCommand.class})
 public final class Main implements Runnable {

@@ -7,25 +7,40 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.nio.file.Path;
+import org.tlbjava.UsageException;
 import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.DataLocator;
+import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "summary", mixinStandardHelpOptions = true,
-        description = "Print the model as a Keras-style table: block, output shape, parameters.")
+        description = {"Print the model as a Keras-style table: block, output shape, parameters.",
+            "The head has the classes of --data, or of the run --model; 10 (CIFAR-10) without either.",
+            "Every config key, its default and meaning: tlb config."})
 final class SummaryCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions configOptions;
+
+    @Mixin
+    ImageSizeOption imageSizeOption;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "Size the head for this data's classes (CIFAR-10 directory or an image folder).")
+    String data;
+
+    @Option(names = "--model", paramLabel = "RUN_DIR", description = "Summarise the model of this run directory (its config and classes).")
+    Path model;
 
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
 
     @Override
     public Integer call() {
-        TlbConfig c = configOptions.resolve().validate();
+        TlbConfig c = config();
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(c, manager);
             Map<String, Long> counts = model.blockParameterCounts();
@@ -63,12 +78,30 @@ final class SummaryCommand implements Callable<Integer> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("variant", m.variant());
                 out.put("total_params", model.parameterCount());
+                out.put("num_classes", c.numClasses);
                 out.put("blocks", counts);
                 out.put("cell_blocks", cellCounts);
                 System.out.println(Json.line(out));
             }
         }
         return 0;
+    }
+
+    private TlbConfig config() {
+        if (model != null) {
+            if (configOptions.given() || imageSizeOption.given() || data != null) {
+                throw new UsageException("--model summarises the run's own model; --data, --image-size, --preset,"
+                        + " --config and --set do not apply to it");
+            }
+            return SavedModel.readConfig(model);
+        }
+        TlbConfig c = configOptions.resolve();
+        imageSizeOption.apply(c, data);
+        c.validate();
+        if (data != null) {
+            c.numClasses = new DataLocator().load(data, c).classes().size();
+        }
+        return c;
     }
 
     private static String shape(int... dims) {

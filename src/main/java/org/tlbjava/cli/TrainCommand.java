@@ -13,6 +13,7 @@ import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.Splits;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.train.BatchSizing;
 import org.tlbjava.train.DataRecord;
 import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.ProgressBar;
@@ -23,12 +24,16 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = "Train a TLB classifier (defaults: the reference's 30-epoch CIFAR-10 run), or resume one.")
+        description = {"Train a TLB classifier (defaults: the reference's 30-epoch CIFAR-10 run), or resume one.",
+            "Every config key, its default and meaning: tlb config."})
 final class TrainCommand implements Callable<Integer> {
     @Mixin
     ConfigOptions configOptions;
 
-    @Option(names = "--data", paramLabel = "DIR", description = "CIFAR-10 directory or archive, or an image folder.")
+    @Mixin
+    ImageSizeOption imageSizeOption;
+
+    @Option(names = "--data", paramLabel = "DIR", description = "CIFAR-10 directory or archive, or an image folder (default: $TLB_DATA, else ~/.cache/tlb).")
     String data;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Run directory (default: runs/<timestamp>).")
@@ -37,19 +42,19 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--resume", paramLabel = "DIR", description = "Continue the run in DIR after its last completed epoch.")
     Path resume;
 
-    @Option(names = "--epochs", description = "Epochs in total (with --resume: extends the run to this many).")
+    @Option(names = "--epochs", paramLabel = "N", description = "Epochs in total (default 30; with --resume: extends the run to this many).")
     Integer epochs;
 
-    @Option(names = "--batch-size", description = "Images per optimizer step.")
+    @Option(names = "--batch-size", paramLabel = "N", description = "Images per optimizer step (default 2048; when left at it, smaller data gets a batch giving 10 steps an epoch).")
     Integer batchSize;
 
-    @Option(names = "--lr", description = "AdamW learning rate.")
+    @Option(names = "--lr", paramLabel = "RATE", description = "AdamW learning rate (default 1e-4).")
     Double learningRate;
 
-    @Option(names = "--train-limit", paramLabel = "N", description = "Use only the first N training images (config key train_limit).")
+    @Option(names = "--train-limit", paramLabel = "N", description = "Use a seeded class-stratified sample of N training images (default: all; config key train_limit).")
     Integer trainLimit;
 
-    @Option(names = "--val-limit", paramLabel = "N", description = "Use only the first N validation images (config key val_limit).")
+    @Option(names = "--val-limit", paramLabel = "N", description = "Use a seeded class-stratified sample of N validation images (default: all; config key val_limit).")
     Integer valLimit;
 
     @Option(names = "--force", description = "With --resume: train on --data even when it differs from the data the run started on.")
@@ -65,6 +70,8 @@ final class TrainCommand implements Callable<Integer> {
             throw new UsageException("--force only applies to --resume");
         }
         TlbConfig config = configOptions.resolve();
+        imageSizeOption.apply(config, data);
+        boolean batchChosen = batchSize != null || config.batchSize != new TlbConfig().batchSize;
         if (epochs != null) {
             config.epochs = epochs;
         }
@@ -85,6 +92,10 @@ final class TrainCommand implements Callable<Integer> {
         checkNewRunDirectory(dir);
         Splits splits = new DataLocator().load(data, config);
         config.numClasses = splits.classes().size();
+        String batchNote = BatchSizing.adapt(config, splits.train().size(), batchChosen);
+        if (batchNote != null) {
+            System.out.println(batchNote);
+        }
         boolean created = !Files.exists(dir);
         RunDirectory run = new RunDirectory(dir);
         run.writeStart(config, splits.classes(), DataRecord.of(dataPath(data), splits));
@@ -122,10 +133,10 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     private Integer resumeRun() throws IOException {
-        if (configOptions.given() || batchSize != null || learningRate != null || trainLimit != null
+        if (configOptions.given() || imageSizeOption.given() || batchSize != null || learningRate != null || trainLimit != null
                 || valLimit != null || out != null) {
             throw new UsageException("--resume continues " + resume + " with its own config and data; options that"
-                    + " change the model, data, optimizer or place (--config, --set, --batch-size, --lr, --train-limit,"
+                    + " change the model, data, optimizer or place (--config, --set, --image-size, --batch-size, --lr, --train-limit,"
                     + " --val-limit, --out) are not allowed with it (only --epochs, --data and --force)");
         }
         RunDirectory run = new RunDirectory(resume);

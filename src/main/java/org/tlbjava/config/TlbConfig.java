@@ -44,39 +44,54 @@ public final class TlbConfig {
                     .enable(SerializationFeature.INDENT_OUTPUT);
 
     // --- the reference's config ---
-    /**
-     * Allows PyTorch's "medium" matmul precision (bfloat16 on CPUs that have it); float32 results
-     * where they do not. What it does on this machine is measured and logged (model.EngineTuning).
-     */
+    // what it does on this machine is measured and logged (model.EngineTuning)
+    @JsonPropertyDescription("allow PyTorch's \"medium\" matmul precision (bfloat16 on CPUs that have it; float32 results where they do not)")
     public boolean mixedPrecision = true;
+    @JsonPropertyDescription("the reference's dataset name, recorded only: the data is whatever --data finds")
     public String dataset = "cifar10";
+    @JsonPropertyDescription("CIFAR-10: the first N of the 50,000 training records train, the rest validate")
     public int trainSlice = 40_000;
+    @JsonPropertyDescription("images per optimizer step (gradients accumulate over micro-batches); adapted to small data unless set")
     public int batchSize = 2048;
+    @JsonPropertyDescription("[side, side, 3]: the size images are stored at after loading (CIFAR-10: 32; image folders: scaled to it)")
     public int[] inputShape = {32, 32, 3};
+    @JsonPropertyDescription("the side in pixels of the square image the network sees (the training crop and the evaluation size)")
     public int imageSize = 48;
+    @JsonPropertyDescription("classes of the model's head; set from the data when training")
     public int numClasses = 10;
+    @JsonPropertyDescription("AdamW learning rate (the peak rate under the cosine schedule)")
     public double learningRate = 1e-4;
+    @JsonPropertyDescription("AdamW decoupled weight decay")
     public double weightDecay = 1e-4;
+    @JsonPropertyDescription("passes over the training images")
     public int epochs = 30;
+    @JsonPropertyDescription("side of the square patches the image is cut into (image_size must be divisible by it)")
     public int patchSize = 4;
+    @JsonPropertyDescription("width of every token vector")
     public int embedDim = 64;
+    @JsonPropertyDescription("patches the fast stream reads per recurrent step")
     public int chunkSize = 8;
+    @JsonPropertyDescription("the fast stream reads the slow state every r layers")
     public int r = 2;
+    @JsonPropertyDescription("Transformer layers of the fast stream per chunk")
     public int numLayers = 4;
+    @JsonPropertyDescription("dropout rate in the feed-forward blocks")
     public double ffnDrop = 0.2;
+    @JsonPropertyDescription("dropout rate on the attention weights")
     public double attnDrop = 0.2;
+    @JsonPropertyDescription("attention heads")
     public int numHeads = 1;
 
     // --- the model variant (issue 11); the defaults are the reference's network ---
-    /** {@code keras}: the example's network; {@code paper}: the TLB paper's mechanism. */
+    @JsonPropertyDescription("keras (the example's network) or paper (the TLB paper's mechanism)")
     public String variant = ModelConfig.KERAS;
-    /** Vectors in the paper variant's slow state (the keras state has chunk_size vectors). */
+    @JsonPropertyDescription("paper variant: vectors in the slow state (the keras state has chunk_size vectors)")
     public int stateTokens = 8;
-    /** Paper variant: start the state from learned vectors instead of zeros. */
+    @JsonPropertyDescription("paper variant: start the state from learned vectors instead of zeros")
     public boolean learnedState = false;
-    /** {@code last_chunk}, {@code state}, or {@code auto}: last_chunk for keras, state for paper. */
+    @JsonPropertyDescription("last_chunk, state, or auto (last_chunk for keras, state for paper): what the head reads")
     public String readout = "auto";
-    /** {@code patch}: one strided convolution; {@code conv}: two 3x3 convolutions before it. */
+    @JsonPropertyDescription("patch (one strided convolution) or conv (two 3x3 convolutions with ReLU before it)")
     public String stem = "patch";
 
     // --- the training recipe beyond the reference (issue 12); the defaults are the reference's ---
@@ -102,22 +117,23 @@ public final class TlbConfig {
     public int pad = 4;
 
     // --- what the reference fixes in code or leaves to Keras ---
-    /** Size of each attention head; the reference passes {@code key_dim=embed_dim}. */
+    @JsonPropertyDescription("size of each attention head (the reference passes key_dim = embed_dim)")
     public int keyDim = 64;
-    /** Pixels added to the input side before the random crop ({@code input_shape[0] + 20}). */
+    @JsonPropertyDescription("resize_crop: pixels added to the stored side before the random training crop (input_shape[0] + 20 = 52)")
     public int resizeMargin = 20;
+    @JsonPropertyDescription("seed of weights, shuffling, augmentation, dropout, splits and limit samples")
     public long seed = 42;
-    /** Images per forward/backward pass inside one optimizer batch; 0 chooses automatically. */
+    @JsonPropertyDescription("images per forward/backward pass inside one optimizer batch; 0: the batch shared among workers, at most 256")
     public int microBatchSize = 0;
-    /** Worker threads, each training or evaluating its own model replica on one core; 0: one per core. */
+    @JsonPropertyDescription("worker threads, each training or evaluating its own model replica on one core; 0: one per core")
     public int workers = 0;
-    /** Use only the first N training images (0: all), for smoke runs. */
+    @JsonPropertyDescription("use a seeded class-stratified sample of N training images (0: all)")
     public int trainLimit = 0;
-    /** Use only the first N validation images (0: all). */
+    @JsonPropertyDescription("use a seeded class-stratified sample of N validation images (0: all)")
     public int valLimit = 0;
-    /** Fraction of an image folder held out for validation when it has no {@code val/}. */
+    @JsonPropertyDescription("image folders without val/: the fraction of each class held out for validation")
     public double valFraction = 0.2;
-    /** Largest image (width x height) read from a file; larger ones are refused before decoding. */
+    @JsonPropertyDescription("largest image (width x height) read from a file; larger ones are refused from their header")
     public long maxImagePixels = 50_000_000;
 
     /** Reads a JSON config file; keys it does not mention keep their defaults. */
@@ -183,12 +199,14 @@ public final class TlbConfig {
             throw new UsageException(
                     where + ": bad value " + value + " for '" + key + "': expected "
                             + describe(e.getTargetType()));
-        } catch (IOException e) {
-            throw new UsageException(where + ": bad value for '" + key + "': " + e.getMessage());
+        } catch (IOException e) { // Jackson's other mapping errors: its messages name Java types, not the key's
+            throw new UsageException(
+                    where + ": bad value " + value + " for '" + key + "': expected " + describe(ConfigKeys.type(key)));
         }
     }
 
-    private static String describe(Class<?> type) {
+    /** A key's type in words, for errors and {@code tlb config}. */
+    static String describe(Class<?> type) {
         if (type == int.class || type == Integer.class || type == long.class) {
             return "an integer";
         }

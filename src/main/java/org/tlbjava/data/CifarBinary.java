@@ -67,7 +67,7 @@ public final class CifarBinary {
         }
         ImageSet test = files.size() > TRAIN_BATCHES ? readBatch(testFile, classes) : null;
         return new Splits(dir + " (CIFAR-10 binary)", all.slice(0, trainSlice),
-                all.slice(trainSlice, all.size()), test);
+                all.slice(trainSlice, all.size()), test, FileSizes.fixed(SIDE));
     }
 
     /** Class names from {@code batches.meta.txt}, one per line; the standard ten when it is absent. */

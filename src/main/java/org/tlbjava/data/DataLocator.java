@@ -56,13 +56,13 @@ public final class DataLocator {
         return new Source(Path.of(System.getProperty("user.home"), ".cache", "tlb"), null);
     }
 
-    /** The splits, cut to the config's {@code train_limit}/{@code val_limit}. */
+    /** The splits, sampled down to the config's {@code train_limit}/{@code val_limit} (stratified, seeded). */
     public Splits load(String dataOption, TlbConfig config) {
         Source source = source(dataOption);
         if (source.namedBy() != null && !Files.exists(source.root())) {
             throw missing(source);
         }
-        return find(source.root(), config).limit(config.trainLimit, config.valLimit);
+        return find(source.root(), config).limit(config.trainLimit, config.valLimit, config.seed);
     }
 
     private static TlbException missing(Source source) {
@@ -74,7 +74,24 @@ public final class DataLocator {
                 + " $TLB_DATA is given) is created for a download");
     }
 
+    /**
+     * True when the data named by {@code dataOption} (or found by the same search) is an image
+     * folder, whose images are scaled on loading; false for CIFAR-10, whose images are 32x32.
+     */
+    public static boolean isImageFolder(String dataOption) {
+        return isImageFolder(source(dataOption).root());
+    }
+
+    private static boolean isImageFolder(Path root) {
+        return Files.isDirectory(root) && !CifarBinary.isBatchDir(root)
+                && !CifarBinary.isBatchDir(root.resolve(CifarBinary.DIR_NAME))
+                && !Files.isRegularFile(root.resolve(ARCHIVE_NAME)) && ImageFolder.looksLikeImageFolder(root);
+    }
+
     private Splits find(Path root, TlbConfig config) {
+        if (isImageFolder(root)) {
+            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed, config.maxImagePixels);
+        }
         if (Files.isRegularFile(root) && root.getFileName().toString().endsWith(".tar.gz")) {
             return CifarBinary.load(extracted(root, root.toAbsolutePath().getParent()), config.trainSlice);
         }
@@ -88,9 +105,6 @@ public final class DataLocator {
         Path archive = root.resolve(ARCHIVE_NAME);
         if (Files.isRegularFile(archive)) {
             return CifarBinary.load(extracted(archive, root), config.trainSlice);
-        }
-        if (Files.isDirectory(root) && ImageFolder.looksLikeImageFolder(root)) {
-            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed, config.maxImagePixels);
         }
         download(root);
         return CifarBinary.load(extracted(archive, root), config.trainSlice);

@@ -3,12 +3,15 @@ package org.tlbjava.data;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.PathMatcher;
 import java.util.Arrays;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.stream.Stream;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -55,6 +58,59 @@ public final class ImageFiles {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
         int dot = name.lastIndexOf('.');
         return dot >= 0 && Arrays.stream(Format.values()).anyMatch(f -> f.extensions.contains(name.substring(dot + 1)));
+    }
+
+    /**
+     * The image files an argument names: a directory gives every file with an image extension
+     * under it (recursively, sorted, hidden files left out); a pattern with {@code * ? [ {} not naming an existing file is
+     * a glob ({@code **} crosses folders) matched under its fixed leading folders; anything else
+     * is itself, to be read (and refused by {@link #read} when it is not an image).
+     */
+    public static List<Path> expand(Path argument) {
+        if (Files.isDirectory(argument)) {
+            // hidden files are not the user's images (macOS writes "._cat.jpg" beside "cat.jpg")
+            List<Path> found = walk(argument, file -> hasImageExtension(file)
+                    && !file.getFileName().toString().startsWith("."));
+            if (found.isEmpty()) {
+                throw new TlbException(argument + " is a directory with no " + FORMAT_NAMES + " files under it");
+            }
+            return found;
+        }
+        String text = argument.toString();
+        if (Files.exists(argument) || !isGlob(text)) {
+            return List.of(argument);
+        }
+        Path base = argument.getRoot();
+        for (Path part : argument) {
+            if (isGlob(part.toString())) {
+                break;
+            }
+            base = base == null ? part : base.resolve(part);
+        }
+        Path root = base == null ? Path.of("") : base;
+        PathMatcher matcher = FileSystems.getDefault().getPathMatcher("glob:" + text);
+        List<Path> found = Files.isDirectory(root.toString().isEmpty() ? Path.of(".") : root)
+                ? walk(root, file -> matcher.matches(file)) : List.of();
+        if (found.isEmpty()) {
+            throw new TlbException(text + ": no files match this pattern");
+        }
+        return found;
+    }
+
+    private static boolean isGlob(String text) {
+        return text.chars().anyMatch(c -> c == '*' || c == '?' || c == '[' || c == '{');
+    }
+
+    private static List<Path> walk(Path dir, java.util.function.Predicate<Path> keep) {
+        Path start = dir.toString().isEmpty() ? Path.of(".") : dir;
+        try (Stream<Path> files = Files.walk(start)) {
+            // paths under "." are given back as the user wrote them: "cat.jpg", not "./cat.jpg"
+            return files.filter(Files::isRegularFile)
+                    .map(file -> start == dir ? file : start.relativize(file))
+                    .filter(keep).sorted().toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            throw new TlbException("cannot list " + start + ": " + e.getMessage());
+        }
     }
 
     /** Decodes an image file; a clear error naming the file when it cannot or may not. */

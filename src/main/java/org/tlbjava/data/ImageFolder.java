@@ -29,25 +29,26 @@ public final class ImageFolder {
 
     public static Splits load(Path dir, int side, double valFraction, long seed, long maxPixels) {
         Path trainDir = dir.resolve("train");
+        FileSizes.Counter sizes = new FileSizes.Counter();
         if (Files.isDirectory(trainDir)) {
             List<String> classes = classNames(trainDir);
-            ImageSet train = readClasses(trainDir, classes, side, maxPixels);
+            ImageSet train = readClasses(trainDir, classes, side, maxPixels, sizes);
             Path valDir = dir.resolve("val");
             Path testDir = dir.resolve("test");
-            ImageSet test = Files.isDirectory(testDir) ? readClasses(testDir, classes, side, maxPixels) : null;
+            ImageSet test = Files.isDirectory(testDir) ? readClasses(testDir, classes, side, maxPixels, sizes) : null;
             if (Files.isDirectory(valDir)) {
-                return new Splits(dir + " (image folder, train/val layout)", train,
-                        readClasses(valDir, classes, side, maxPixels), test);
+                ImageSet val = readClasses(valDir, classes, side, maxPixels, sizes);
+                return new Splits(dir + " (image folder, train/val layout)", train, val, test, sizes.sizes());
             }
             ImageSet[] parts = stratifiedSplit(train, valFraction, seed);
             return new Splits(dir + " (image folder, train/ split " + fractionText(valFraction) + ")",
-                    parts[0], parts[1], test);
+                    parts[0], parts[1], test, sizes.sizes());
         }
         List<String> classes = classNames(dir);
-        ImageSet all = readClasses(dir, classes, side, maxPixels);
+        ImageSet all = readClasses(dir, classes, side, maxPixels, sizes);
         ImageSet[] parts = stratifiedSplit(all, valFraction, seed);
         return new Splits(dir + " (image folder, split " + fractionText(valFraction) + ")",
-                parts[0], parts[1], null);
+                parts[0], parts[1], null, sizes.sizes());
     }
 
     private static String fractionText(double valFraction) {
@@ -82,7 +83,7 @@ public final class ImageFolder {
      * {@code classes}; a folder not in {@code classes} is an error. Unreadable files and images over
      * {@code maxPixels} are skipped with a warning.
      */
-    static ImageSet readClasses(Path dir, List<String> classes, int side, long maxPixels) {
+    static ImageSet readClasses(Path dir, List<String> classes, int side, long maxPixels, FileSizes.Counter sizes) {
         List<byte[]> images = new ArrayList<>();
         List<Integer> labels = new ArrayList<>();
         List<Path> classDirs = subdirectories(dir);
@@ -97,7 +98,9 @@ public final class ImageFolder {
             }
             List<Path> files;
             try (Stream<Path> entries = Files.list(classDir)) {
-                files = entries.filter(Files::isRegularFile).sorted().toList();
+                files = entries.filter(Files::isRegularFile)
+                        .filter(p -> !p.getFileName().toString().startsWith(".")) // as ImageFiles.expand
+                        .sorted().toList();
             } catch (IOException e) {
                 throw new TlbException("class folder " + classDir + " is missing or unreadable");
             }
@@ -108,7 +111,9 @@ public final class ImageFolder {
                     continue;
                 }
                 try {
-                    images.add(toPlanarRgb(ImageFiles.read(file, maxPixels), side));
+                    BufferedImage image = ImageFiles.read(file, maxPixels);
+                    sizes.add(image.getWidth(), image.getHeight());
+                    images.add(toPlanarRgb(image, side));
                     labels.add(label);
                     found++;
                 } catch (TlbException e) {

@@ -92,9 +92,72 @@ public final class ImageSet {
         return new ImageSet(out, outLabels, height, width, classes);
     }
 
-    /** The first {@code limit} images, or this set when it is no larger. */
-    public ImageSet limit(int limit) {
-        return limit >= size() ? this : slice(0, limit);
+    /**
+     * A seeded sample of {@code limit} images drawn per class in proportion to its share (largest
+     * remainders first, and at least one of every class when the limit allows), kept in their stored
+     * order; this set when it is no larger. The first N of a class-sorted folder would be one class.
+     */
+    public ImageSet sample(int limit, long seed) {
+        if (limit >= size()) {
+            return this;
+        }
+        int[] counts = classCounts();
+        int[] take = new int[counts.length];
+        int present = (int) java.util.Arrays.stream(counts).filter(n -> n > 0).count();
+        int taken = 0;
+        if (limit >= present) { // one of every class first, so a small class is not rounded away
+            for (int c = 0; c < counts.length; c++) {
+                take[c] = Math.min(1, counts[c]);
+            }
+            taken = present;
+        }
+        // the rest in proportion to what each class has left, largest remainders first
+        int rest = limit - taken;
+        int left = size() - taken;
+        double[] remainder = new double[counts.length];
+        for (int c = 0; c < counts.length; c++) {
+            double share = (double) (counts[c] - take[c]) * rest / left;
+            take[c] += (int) share;
+            remainder[c] = share - (int) share;
+            taken += (int) share;
+        }
+        Integer[] order = new Integer[counts.length];
+        for (int c = 0; c < order.length; c++) {
+            order[c] = c;
+        }
+        java.util.Arrays.sort(order, java.util.Comparator.comparingDouble(c -> -remainder[c]));
+        for (int i = 0; taken < limit; i = (i + 1) % order.length) {
+            if (take[order[i]] < counts[order[i]]) {
+                take[order[i]]++;
+                taken++;
+            }
+        }
+        java.util.SplittableRandom random = new java.util.SplittableRandom(seed);
+        boolean[] chosen = new boolean[size()];
+        for (int c = 0; c < counts.length; c++) {
+            int[] members = new int[counts[c]];
+            int n = 0;
+            for (int i = 0; i < size(); i++) {
+                if (labels[i] == c) {
+                    members[n++] = i;
+                }
+            }
+            for (int i = 0; i < take[c]; i++) { // partial Fisher-Yates: the first take[c] of a shuffle
+                int j = i + random.nextInt(members.length - i);
+                int swap = members[i];
+                members[i] = members[j];
+                members[j] = swap;
+                chosen[members[i]] = true;
+            }
+        }
+        int[] indices = new int[limit];
+        int at = 0;
+        for (int i = 0; i < size(); i++) {
+            if (chosen[i]) {
+                indices[at++] = i;
+            }
+        }
+        return select(indices);
     }
 
     /** Images per class, indexed by label. */

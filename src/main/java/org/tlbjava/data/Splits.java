@@ -8,16 +8,34 @@ import java.util.List;
  *
  * @param source where and in which format the data was found
  * @param test the test split, or {@code null} when the source has none
+ * @param fileSizes the images' sizes before scaling, or {@code null} when not known
  */
-public record Splits(String source, ImageSet train, ImageSet val, ImageSet test) {
+public record Splits(String source, ImageSet train, ImageSet val, ImageSet test, FileSizes fileSizes) {
+    public Splits(String source, ImageSet train, ImageSet val, ImageSet test) {
+        this(source, train, val, test, null);
+    }
+
     public List<String> classes() {
         return train.classes();
     }
 
-    /** The first {@code trainLimit}/{@code valLimit} images of train and val; 0 keeps a split whole. */
-    public Splits limit(int trainLimit, int valLimit) {
-        return new Splits(source, trainLimit > 0 ? train.limit(trainLimit) : train,
-                valLimit > 0 ? val.limit(valLimit) : val, test);
+    /**
+     * Seeded class-stratified samples of {@code trainLimit}/{@code valLimit} images of train and val
+     * ({@link ImageSet#sample}); 0 keeps a split whole, so without limits the data is untouched.
+     */
+    public Splits limit(int trainLimit, int valLimit, long seed) {
+        return new Splits(source, trainLimit > 0 ? train.sample(trainLimit, seed) : train,
+                valLimit > 0 ? val.sample(valLimit, seed + 1) : val, test, fileSizes);
+    }
+
+    /** Images per class of a split in words: "bird 80, cat 80, dog 80". */
+    public static String perClass(ImageSet set) {
+        StringBuilder counts = new StringBuilder();
+        int[] perClass = set.classCounts();
+        for (int c = 0; c < perClass.length; c++) {
+            counts.append(c == 0 ? "" : ", ").append(set.classes().get(c)).append(' ').append(perClass[c]);
+        }
+        return counts.toString();
     }
 
     public boolean hasTest() {

@@ -43,7 +43,8 @@ public final class TarGzExtractor {
         deleteLeftovers(parent);
         Path temp;
         try {
-            temp = Files.createTempDirectory(parent, TEMP_PREFIX);
+            // not createTempDirectory: it is made 0700, and the extracted data should follow the umask
+            temp = Files.createDirectory(parent.resolve(TEMP_PREFIX + java.util.UUID.randomUUID()));
         } catch (IOException e) {
             throw new TlbException("cannot create a directory in " + parent + " to extract " + archive
                     + ": " + e.getMessage());

@@ -21,6 +21,7 @@ import org.tlbjava.TlbException;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
+import org.tlbjava.data.Resolution;
 import org.tlbjava.data.Splits;
 import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.MemoryEstimate;
@@ -95,8 +96,10 @@ public final class Trainer {
                 p.getValue().getArray().setRequiresGradient(true); // after loading: it replaces the arrays
             }
             try (DataParallel workers = new DataParallel(model, manager, workers())) {
-                say(log, String.format(Locale.ROOT, "Data: %s: %d train, %d val images; %d classes", data.source(),
-                        data.train().size(), data.val().size(), data.classes().size()));
+                say(log, String.format(Locale.ROOT, "Data: %s: %d train (%s), %d val images (%s); %d classes",
+                        data.source(), data.train().size(), Splits.perClass(data.train()), data.val().size(),
+                        Splits.perClass(data.val()), data.classes().size()));
+                Resolution.describe(config, data.fileSizes()).forEach(line -> say(log, "Resolution: " + line));
                 say(log, String.format(Locale.ROOT, "Model: %s variant, %,d parameters; batch %d in micro-batches of %d on %d"
                         + " workers", config.variant, model.parameterCount(), config.batchSize, microBatchSize(),
                         workers.workers()));
@@ -128,8 +131,7 @@ public final class Trainer {
     /** Refuses data that cannot fill one batch or whose image size is not the config's input size. */
     private void checkData() {
         if (data.train().size() < config.batchSize) {
-            throw new TlbException("batch_size " + config.batchSize + " is larger than the " + data.train().size()
-                    + " training images: an epoch would have no step");
+            throw new TlbException(BatchSizing.tooLarge(config.batchSize, data.train().size()));
         }
         int side = config.inputShape[0];
         if (data.train().height() != side || data.train().width() != side) {

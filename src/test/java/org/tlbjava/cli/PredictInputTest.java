@@ -39,12 +39,15 @@ class PredictInputTest {
     }
 
     @Test
-    void missingFilesAndDirectoriesAreNamedPlainly() {
+    void missingFilesEmptyDirectoriesAndUnmatchedGlobsAreNamedPlainly() throws Exception {
         Path missing = tmp.resolve("cta.jpg");
-        CliTest.Result r = CliTest.tlb("predict", "--model", run.toString(), missing.toString(), tmp.toString());
+        Path empty = Files.createDirectories(tmp.resolve("empty"));
+        String glob = tmp + "/nothing/*.png";
+        CliTest.Result r = CliTest.tlb("predict", "--model", run.toString(), missing.toString(), empty.toString(), glob);
         assertEquals(1, r.code());
         assertTrue(r.err().contains("tlb: error: " + missing + ": no such file"), r.err());
-        assertTrue(r.err().contains("tlb: error: " + tmp + " is a directory"), r.err());
+        assertTrue(r.err().contains("tlb: error: " + empty + " is a directory with no PNG, JPEG"), r.err());
+        assertTrue(r.err().contains("tlb: error: " + glob + ": no files match this pattern"), r.err());
     }
 
     @Test

@@ -46,6 +46,39 @@ public final class Synthetic {
         return dir;
     }
 
+    /**
+     * An own-images folder as a user has one: {@code DIR/<class>/}, classes red, green and blue
+     * with noise, at mixed sizes (96x96, 80x64), PNG and JPEG, every fifth image grayscale
+     * (a blue-ish shade of gray is still darker than a red one, so the classes stay learnable).
+     */
+    public static Path imageFolder(Path dir, int perClass) throws IOException {
+        String[] classes = {"bird", "cat", "dog"};
+        int[][] colours = {{220, 40, 40}, {40, 200, 40}, {40, 40, 220}};
+        Random random = new Random(7);
+        for (int c = 0; c < classes.length; c++) {
+            Path classDir = Files.createDirectories(dir.resolve(classes[c]));
+            for (int i = 0; i < perClass; i++) {
+                boolean gray = i % 5 == 4;
+                int w = i % 2 == 0 ? 96 : 80;
+                int h = i % 2 == 0 ? 96 : 64;
+                java.awt.image.BufferedImage img = new java.awt.image.BufferedImage(w, h,
+                        gray ? java.awt.image.BufferedImage.TYPE_BYTE_GRAY : java.awt.image.BufferedImage.TYPE_INT_RGB);
+                for (int y = 0; y < h; y++) {
+                    for (int x = 0; x < w; x++) {
+                        int[] rgb = new int[3];
+                        for (int k = 0; k < 3; k++) {
+                            rgb[k] = Math.max(0, Math.min(255, colours[c][k] + random.nextInt(41) - 20));
+                        }
+                        img.setRGB(x, y, rgb[0] << 16 | rgb[1] << 8 | rgb[2]);
+                    }
+                }
+                String format = i % 3 == 0 ? "jpg" : "png";
+                javax.imageio.ImageIO.write(img, format, classDir.resolve(classes[c] + "-" + i + "." + format).toFile());
+            }
+        }
+        return dir;
+    }
+
     /** A tar.gz holding the given entries (name, content); a null content makes a directory entry. */
     public static byte[] tarGz(String[] names, byte[][] contents) throws IOException {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
