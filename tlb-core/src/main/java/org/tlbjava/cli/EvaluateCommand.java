@@ -8,7 +8,6 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
@@ -19,6 +18,7 @@ import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
+import org.tlbjava.train.EvaluationReport;
 import org.tlbjava.train.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -58,56 +58,20 @@ final class EvaluateCommand implements Callable<Integer> {
                 result = Evaluation.run(workers, manager, set, batchSize, done -> bar.update(done, ""));
             }
             bar.finish();
-            long[][] confusion = result.confusion(classes.size());
-            double[] perClass = result.perClassAccuracy(classes.size());
-            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%n", splitOptions.split, set.size(),
-                    result.loss(), result.accuracy());
-            System.out.println(table(classes, confusion, perClass));
+            EvaluationReport report = EvaluationReport.of(result, classes);
+            System.out.println(splitOptions.split + " split: " + report.summary());
+            System.out.println(report.table());
             Path png = (out != null ? out : modelOptions.model).resolve("confusion.png");
-            AtomicFiles.write(png, stream -> ImageIO.write(picture(classes, confusion), "png", stream));
+            AtomicFiles.write(png, stream -> ImageIO.write(picture(classes, report.confusion()), "png", stream));
             System.out.println("Confusion matrix image: " + png);
             if (json) {
                 Map<String, Object> outJson = new LinkedHashMap<>();
                 outJson.put("split", splitOptions.split);
-                outJson.put("images", set.size());
-                outJson.put("loss", result.loss());
-                outJson.put("accuracy", result.accuracy());
-                Map<String, Double> named = new LinkedHashMap<>();
-                for (int c = 0; c < classes.size(); c++) {
-                    named.put(classes.get(c), perClass[c]);
-                }
-                outJson.put("per_class", named);
-                outJson.put("classes", classes);
-                outJson.put("confusion", confusion);
+                outJson.putAll(report.json());
                 System.out.println(Json.line(outJson));
             }
         }
         return 0;
-    }
-
-    /** The confusion matrix (rows: true class, columns: predicted) with each class's accuracy. */
-    static String table(List<String> classes, long[][] confusion, double[] perClass) {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-12s", "true\\pred"));
-        for (int c = 0; c < classes.size(); c++) {
-            s.append(String.format(Locale.ROOT, "%6s", abbreviate(classes.get(c))));
-        }
-        s.append("  accuracy\n");
-        for (int t = 0; t < classes.size(); t++) {
-            s.append(String.format(Locale.ROOT, "%-12s", abbreviate(classes.get(t), 12)));
-            for (int p = 0; p < classes.size(); p++) {
-                s.append(String.format(Locale.ROOT, "%6d", confusion[t][p]));
-            }
-            s.append(String.format(Locale.ROOT, "  %.4f%n", perClass[t]));
-        }
-        return s.toString();
-    }
-
-    private static String abbreviate(String name) {
-        return abbreviate(name, 5);
-    }
-
-    private static String abbreviate(String name, int width) {
-        return name.length() <= width ? name : name.substring(0, width);
     }
 
     /** A heat-map picture of the confusion matrix, row-normalised, with counts. */
@@ -126,8 +90,8 @@ final class EvaluateCommand implements Callable<Integer> {
                 total += v;
             }
             g.setColor(Color.BLACK);
-            g.drawString(abbreviate(classes.get(t), 12), 4, margin + t * cell + cell / 2 + 4);
-            g.drawString(abbreviate(classes.get(t), 7), margin + t * cell + 2, margin - 6);
+            g.drawString(EvaluationReport.abbreviate(classes.get(t), 12), 4, margin + t * cell + cell / 2 + 4);
+            g.drawString(EvaluationReport.abbreviate(classes.get(t), 7), margin + t * cell + 2, margin - 6);
             for (int p = 0; p < n; p++) {
                 double share = total == 0 ? 0 : (double) confusion[t][p] / total;
                 int shade = (int) Math.round(255 * (1 - share));
