@@ -27,6 +27,7 @@ import org.apache.spark.sql.types.StructType;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.cli.Json;
+import org.tlbjava.cli.ModelOptions;
 import org.tlbjava.data.ImageFiles;
 import org.tlbjava.train.EvaluationReport;
 import picocli.CommandLine.Command;
@@ -49,8 +50,8 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     SparkOptions sparkOptions;
 
-    @Option(names = "--model", paramLabel = "RUN_DIR", required = true, description = "Run directory written by tlb train.")
-    Path model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--input", paramLabel = "PATH", required = true, split = ",",
             description = "Folders of class folders (DIR/<class>/image), globs, any Hadoop file system (repeatable).")
@@ -67,7 +68,7 @@ final class EvaluateCommand implements Callable<Integer> {
         if (batchSize <= 0) {
             throw new UsageException("--batch-size must be positive, got " + batchSize);
         }
-        ModelShipment shipment = new ModelShipment(model);
+        ModelShipment shipment = new ModelShipment(modelOptions.model);
         List<String> classes = shipment.classes();
         try (SparkOptions.Session session = sparkOptions.start("tlb-spark evaluate")) {
             SparkSession spark = session.spark();

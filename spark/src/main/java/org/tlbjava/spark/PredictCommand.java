@@ -22,6 +22,7 @@ import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
+import org.tlbjava.cli.ModelOptions;
 import org.tlbjava.explain.Prediction;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -42,8 +43,8 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin
     SparkOptions sparkOptions;
 
-    @Option(names = "--model", paramLabel = "RUN_DIR", required = true, description = "Run directory written by tlb train (read by the driver, shipped with the job).")
-    Path model;
+    @Mixin
+    ModelOptions modelOptions;
 
     @Option(names = "--input", paramLabel = "PATH", required = true, split = ",",
             description = "Image folders (read recursively), files or globs, on any Hadoop file system (repeatable).")
@@ -67,7 +68,7 @@ final class PredictCommand implements Callable<Integer> {
         if (batchSize <= 0) {
             throw new UsageException("--batch-size must be positive, got " + batchSize);
         }
-        ModelShipment shipment = new ModelShipment(model);
+        ModelShipment shipment = new ModelShipment(modelOptions.model);
         long start = System.nanoTime();
         try (SparkOptions.Session session = sparkOptions.start("tlb-spark predict")) {
             SparkSession spark = session.spark();

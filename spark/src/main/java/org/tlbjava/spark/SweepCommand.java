@@ -90,7 +90,21 @@ final class SweepCommand implements Callable<Integer> {
         System.out.print(table);
         System.out.println("Table: " + out.resolve(TABLE));
         if (json) {
-            System.out.println(Json.line(Map.of("output", out.toString(), "runs", results)));
+            List<Map<String, Object>> rows = new ArrayList<>();
+            for (Result r : results) {
+                Map<String, Object> row = new LinkedHashMap<>();
+                row.put("run", r.run());
+                row.put("config", r.overrides());
+                row.put("best_val_accuracy", Double.isNaN(r.bestValAccuracy()) ? null : r.bestValAccuracy());
+                row.put("epochs", r.epochs());
+                row.put("minutes", r.minutes());
+                row.put("error", r.error());
+                rows.add(row);
+            }
+            Map<String, Object> line = new LinkedHashMap<>();
+            line.put("output", out.toString());
+            line.put("runs", rows);
+            System.out.println(Json.line(line));
         }
         return results.stream().allMatch(r -> r.error() == null) ? 0 : 1;
     }
@@ -136,6 +150,8 @@ final class SweepCommand implements Callable<Integer> {
                 return new Result(name, overrides, best, history.size(), minutes(start), null);
             } catch (TlbException | IOException e) {
                 return new Result(name, overrides, Double.NaN, 0, minutes(start), e.getMessage());
+            } catch (RuntimeException e) { // one configuration's failure is its row, not the sweep's end
+                return new Result(name, overrides, Double.NaN, 0, minutes(start), "internal error: " + e);
             }
         }
 

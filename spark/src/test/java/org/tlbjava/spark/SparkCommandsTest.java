@@ -1,15 +1,20 @@
 package org.tlbjava.spark;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
@@ -136,6 +141,28 @@ class SparkCommandsTest {
     }
 
     @Test
+    void anExecutorLoadsTheShippedModelOnceFromItsOwnCopy() throws Exception {
+        ModelShipment shipment = new ModelShipment(run);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(shipment);
+        }
+        shipment.release(); // as on another machine: nothing loaded, no run directory
+        ModelShipment onExecutor;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            onExecutor = (ModelShipment) in.readObject();
+        }
+        BufferedImage image = ImageFiles.read(testImages.get(0), Long.MAX_VALUE);
+        try (TlbClassifier original = TlbClassifier.load(run)) {
+            TlbClassifier shipped = onExecutor.classifier();
+            assertSame(shipped, onExecutor.classifier(), "loaded once per JVM");
+            assertArrayEquals(original.predict(image).probabilities(), shipped.predict(image).probabilities());
+        } finally {
+            onExecutor.release();
+        }
+    }
+
+    @Test
     void csvHasOneProbabilityColumnPerClass() throws Exception {
         Path output = tmp.resolve("predictions-csv");
         Result r = tlbSpark("predict", "--model", run.toString(), "--input", data.resolve("train").toString(),
@@ -193,7 +220,7 @@ class SparkCommandsTest {
         assertTrue(table.get(2).startsWith("run-002,0.001,"), table.get(2));
         JsonNode runs = r.json().get("runs");
         for (JsonNode result : runs) {
-            double accuracy = result.get("bestValAccuracy").asDouble();
+            double accuracy = result.get("best_val_accuracy").asDouble();
             assertTrue(accuracy >= 0 && accuracy <= 1, result.toString());
             assertTrue(result.get("error").isNull(), result.toString());
         }
