@@ -25,7 +25,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.tlbjava.TlbException;
-import org.tlbjava.UsageException;
 import org.tlbjava.cli.Json;
 import org.tlbjava.cli.ModelOptions;
 import org.tlbjava.data.ImageFiles;
@@ -53,31 +52,25 @@ final class EvaluateCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--input", paramLabel = "PATH", required = true, split = ",",
-            description = "Folders of class folders (DIR/<class>/image), globs, any Hadoop file system (repeatable).")
-    List<String> inputs;
-
-    @Option(names = "--batch-size", description = "Images per model call inside each partition (default ${DEFAULT-VALUE}).", defaultValue = "64")
-    int batchSize;
+    @Mixin
+    ImageInputOptions input;
 
     @Option(names = "--json", description = "End with one JSON line (tlb evaluate --json's fields, input in place of split).")
     boolean json;
 
     @Override
     public Integer call() throws IOException {
-        if (batchSize <= 0) {
-            throw new UsageException("--batch-size must be positive, got " + batchSize);
-        }
+        input.check();
         ModelShipment shipment = new ModelShipment(modelOptions.model);
         List<String> classes = shipment.classes();
         try (SparkOptions.Session session = sparkOptions.start("tlb-spark evaluate")) {
             SparkSession spark = session.spark();
-            Dataset<Row> files = FileSource.images(spark, inputs);
+            Dataset<Row> files = FileSource.images(spark, input.inputs);
             checkLabels(files, classes);
             Broadcast<ModelShipment> shipped = spark.sparkContext().broadcast(shipment,
                     scala.reflect.ClassTag$.MODULE$.apply(ModelShipment.class));
             List<Row> groups = files.filter((FilterFunction<Row>) row -> imageLabel(row.getString(0)) != null)
-                    .mapPartitions(new Scores(shipped, batchSize), Encoders.row(SCHEMA))
+                    .mapPartitions(new Scores(shipped, input.batchSize), Encoders.row(SCHEMA))
                     .groupBy("label", "predicted").agg(count("*"), sum("loss"), first("error", true))
                     .collectAsList();
             int n = classes.size();
@@ -105,16 +98,16 @@ final class EvaluateCommand implements Callable<Integer> {
                 System.err.println("tlb-spark: warning: skipping " + error + (unreadable > errors.size() ? " (and others)" : ""));
             }
             if (images == 0) {
-                throw new TlbException("--input " + String.join(",", inputs) + " holds no readable images");
+                throw new TlbException("--input " + input.describe() + " holds no readable images");
             }
             EvaluationReport report = new EvaluationReport(Math.toIntExact(images), loss / images,
                     (double) correct / images, classes, confusion);
-            System.out.println(String.join(",", inputs) + ": " + report.summary()
+            System.out.println(input.describe() + ": " + report.summary()
                     + (unreadable > 0 ? "  (" + unreadable + " unreadable, skipped)" : ""));
             System.out.println(report.table());
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
-                out.put("input", String.join(",", inputs));
+                out.put("input", input.describe());
                 out.putAll(report.json());
                 out.put("unreadable", unreadable);
                 System.out.println(Json.line(out));
@@ -136,11 +129,11 @@ final class EvaluateCommand implements Callable<Integer> {
             }
         }
         if (!unknown.isEmpty()) {
-            throw new TlbException("folders " + unknown + " under --input " + String.join(",", inputs)
+            throw new TlbException("folders " + unknown + " under --input " + input.describe()
                     + " are not classes of the model " + classes + ": an image's label is its folder's name");
         }
         if (labels.stream().allMatch(label -> label == null)) {
-            throw new TlbException("--input " + String.join(",", inputs) + " holds no image files");
+            throw new TlbException("--input " + input.describe() + " holds no image files");
         }
     }
 

@@ -46,9 +46,8 @@ final class PredictCommand implements Callable<Integer> {
     @Mixin
     ModelOptions modelOptions;
 
-    @Option(names = "--input", paramLabel = "PATH", required = true, split = ",",
-            description = "Image folders (read recursively), files or globs, on any Hadoop file system (repeatable).")
-    List<String> inputs;
+    @Mixin
+    ImageInputOptions input;
 
     @Option(names = "--output", paramLabel = "PATH", required = true, description = "Where the table goes (a new path).")
     String output;
@@ -57,28 +56,23 @@ final class PredictCommand implements Callable<Integer> {
             defaultValue = "parquet")
     String format;
 
-    @Option(names = "--batch-size", description = "Images per model call inside each partition (default ${DEFAULT-VALUE}).", defaultValue = "64")
-    int batchSize;
-
     @Override
     public Integer call() throws IOException {
         if (!format.equals("parquet") && !format.equals("csv")) {
             throw new UsageException("--format must be parquet or csv, got '" + format + "'");
         }
-        if (batchSize <= 0) {
-            throw new UsageException("--batch-size must be positive, got " + batchSize);
-        }
+        input.check();
         ModelShipment shipment = new ModelShipment(modelOptions.model);
         long start = System.nanoTime();
         try (SparkOptions.Session session = sparkOptions.start("tlb-spark predict")) {
             SparkSession spark = session.spark();
             FileSource.requireNew(spark, output, "--output");
-            Dataset<Row> files = FileSource.images(spark, inputs);
+            Dataset<Row> files = FileSource.images(spark, input.inputs);
             Broadcast<ModelShipment> shipped = spark.sparkContext().broadcast(shipment,
                     scala.reflect.ClassTag$.MODULE$.apply(ModelShipment.class));
             LongAccumulator images = spark.sparkContext().longAccumulator("images");
             LongAccumulator errors = spark.sparkContext().longAccumulator("unreadable");
-            Dataset<Row> table = files.mapPartitions(new Rows(shipped, batchSize, images, errors), Encoders.row(SCHEMA));
+            Dataset<Row> table = files.mapPartitions(new Rows(shipped, input.batchSize, images, errors), Encoders.row(SCHEMA));
             try {
                 if (format.equals("csv")) {
                     csvColumns(table, shipment.classes()).write().option("header", "true").csv(output);
@@ -91,7 +85,7 @@ final class PredictCommand implements Callable<Integer> {
             }
             if (images.value() == 0) {
                 FileSource.delete(spark, output);
-                throw new TlbException("--input " + String.join(",", inputs) + " holds no files");
+                throw new TlbException("--input " + input.describe() + " holds no files");
             }
             System.out.printf(Locale.ROOT, "Wrote %d predictions (%d unreadable) to %s in %.1f s%n", images.value(),
                     errors.value(), output, (System.nanoTime() - start) / 1e9);
