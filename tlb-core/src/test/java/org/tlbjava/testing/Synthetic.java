@@ -1,11 +1,16 @@
 package org.tlbjava.testing;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
 import java.util.Random;
+import javax.imageio.ImageIO;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
 import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
 import org.apache.commons.compress.compressors.gzip.GzipCompressorOutputStream;
@@ -98,6 +103,30 @@ public final class Synthetic {
             }
         }
         return bytes.toByteArray();
+    }
+
+    /**
+     * Writes {@code perClass} 32 x 32 PNGs of each class as {@code dir/<class>/NNNN.png}, from the
+     * records of {@link #batch}; returns the files, in record order.
+     */
+    public static List<Path> imageFolder(Path dir, int perClass, long seed) throws IOException {
+        byte[] records = batch(perClass * CLASSES.length, seed);
+        List<Path> files = new ArrayList<>();
+        for (int i = 0; i < perClass * CLASSES.length; i++) {
+            BufferedImage image = new BufferedImage(32, 32, BufferedImage.TYPE_INT_RGB);
+            int at = i * 3073;
+            for (int p = 0; p < 1024; p++) {
+                int r = records[at + 1 + p] & 0xff;
+                int g = records[at + 1 + 1024 + p] & 0xff;
+                int b = records[at + 1 + 2048 + p] & 0xff;
+                image.setRGB(p % 32, p / 32, (r << 16) | (g << 8) | b);
+            }
+            Path file = Files.createDirectories(dir.resolve(CLASSES[records[at]]))
+                    .resolve(String.format(Locale.ROOT, "%04d.png", i));
+            ImageIO.write(image, "png", file.toFile());
+            files.add(file);
+        }
+        return files;
     }
 
     /** The official archive's layout with five small batches. */

@@ -27,10 +27,19 @@ public final class Main implements Runnable {
      * while working); 2 bad usage (an unknown option, a bad option or config value).
      */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        return execute(new Main(), args);
+    }
+
+    /**
+     * Runs a picocli {@code command} with the tool's error messages (prefixed with the command's
+     * name, without a stack trace) and exit codes; also the entry of {@code tlb-spark}.
+     */
+    public static int execute(Object command, String... args) {
+        CommandLine cli = new CommandLine(command);
+        String tool = cli.getCommandName();
         cli.setParameterExceptionHandler((e, a) -> {
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("tlb: " + e.getMessage());
+            err.println(tool + ": " + e.getMessage());
             err.println("See '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
             return 2;
         });
@@ -41,14 +50,14 @@ public final class Main implements Runnable {
                 cause = cause.getCause();
             }
             if (cause instanceof TlbException) {
-                err.println("tlb: error: " + cause.getMessage());
+                err.println(tool + ": error: " + cause.getMessage());
                 if (cause instanceof UsageException) {
                     err.println("See '" + c.getCommandSpec().qualifiedName() + " --help'.");
                     err.flush();
                     return 2;
                 }
             } else {
-                err.println("tlb: internal error: " + e);
+                err.println(tool + ": internal error: " + e);
                 if (System.getenv("TLB_DEBUG") != null) {
                     e.printStackTrace(err);
                 }

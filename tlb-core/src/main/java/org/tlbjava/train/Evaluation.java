@@ -94,9 +94,13 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
 
     /** Accuracy within each true class (0 for a class with no images). */
     public double[] perClassAccuracy(int classes) {
-        long[][] counts = confusion(classes);
-        double[] accuracy = new double[classes];
-        for (int t = 0; t < classes; t++) {
+        return perClassAccuracy(confusion(classes));
+    }
+
+    /** Accuracy within each true class of confusion counts [true][predicted] (0 for a class with no images). */
+    public static double[] perClassAccuracy(long[][] counts) {
+        double[] accuracy = new double[counts.length];
+        for (int t = 0; t < counts.length; t++) {
             long total = 0;
             for (long v : counts[t]) {
                 total += v;

@@ -16,6 +16,7 @@ import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.ConfusionPicture;
 import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
+import org.tlbjava.train.EvaluationReport;
 import org.tlbjava.train.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -60,58 +61,23 @@ final class EvaluateCommand implements Callable<Integer> {
                 result = Evaluation.run(workers, manager, set, batchSize, flip, done -> bar.update(done, ""));
             }
             bar.finish();
-            long[][] confusion = result.confusion(classes.size());
-            double[] perClass = result.perClassAccuracy(classes.size());
-            System.out.printf(Locale.ROOT, "%s split: %d images  loss %.4f  accuracy %.4f%s%n", splitOptions.split,
-                    set.size(), result.loss(), result.accuracy(), flip ? "  (flip TTA: mean of each image and its mirror)" : "");
-            System.out.println(table(classes, confusion, perClass));
+            EvaluationReport report = EvaluationReport.of(result, classes);
+            System.out.println(splitOptions.split + " split: " + report.summary()
+                    + (flip ? "  (flip TTA: mean of each image and its mirror)" : ""));
+            System.out.println(report.table());
             Path png = (out != null ? out : modelOptions.run()).resolve("confusion.png");
             String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f",
                     modelOptions.run().toAbsolutePath().normalize().getFileName(), splitOptions.split, set.size(), result.accuracy());
-            AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, confusion, title), "png", stream));
+            AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, report.confusion(), title), "png", stream));
             System.out.println("Confusion matrix image: " + png);
             if (json) {
                 Map<String, Object> outJson = new LinkedHashMap<>();
                 outJson.put("split", splitOptions.split);
-                outJson.put("images", set.size());
-                outJson.put("loss", result.loss());
-                outJson.put("accuracy", result.accuracy());
+                outJson.putAll(report.json());
                 outJson.put("tta_flip", flip);
-                Map<String, Double> named = new LinkedHashMap<>();
-                for (int c = 0; c < classes.size(); c++) {
-                    named.put(classes.get(c), perClass[c]);
-                }
-                outJson.put("per_class", named);
-                outJson.put("classes", classes);
-                outJson.put("confusion", confusion);
                 System.out.println(Json.line(outJson));
             }
         }
         return 0;
-    }
-
-    /** The confusion matrix (rows: true class, columns: predicted) with each class's accuracy. */
-    static String table(List<String> classes, long[][] confusion, double[] perClass) {
-        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-12s", "true\\pred"));
-        for (int c = 0; c < classes.size(); c++) {
-            s.append(String.format(Locale.ROOT, "%6s", abbreviate(classes.get(c))));
-        }
-        s.append("  accuracy\n");
-        for (int t = 0; t < classes.size(); t++) {
-            s.append(String.format(Locale.ROOT, "%-12s", abbreviate(classes.get(t), 12)));
-            for (int p = 0; p < classes.size(); p++) {
-                s.append(String.format(Locale.ROOT, "%6d", confusion[t][p]));
-            }
-            s.append(String.format(Locale.ROOT, "  %.4f%n", perClass[t]));
-        }
-        return s.toString();
-    }
-
-    private static String abbreviate(String name) {
-        return abbreviate(name, 5);
-    }
-
-    private static String abbreviate(String name, int width) {
-        return name.length() <= width ? name : name.substring(0, width);
     }
 }

@@ -1,0 +1,263 @@
+package org.tlbjava.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.data.ImageFiles;
+import org.tlbjava.explain.Prediction;
+import org.tlbjava.explain.TlbClassifier;
+import org.tlbjava.testing.Synthetic;
+import org.tlbjava.testing.TrainedRuns;
+
+/**
+ * tlb-spark's commands on one local[2] session (bound to 127.0.0.1, no web UI), against tlb's own
+ * results on the same images: the small trained run of the core tests, 500 generated PNGs.
+ */
+class SparkCommandsTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final int PER_CLASS = 50;
+
+    @TempDir
+    static Path tmp;
+    static SparkSession spark;
+    static Path run;
+    static Path data;
+    static List<Path> testImages;
+    static Path corrupt;
+
+    record Result(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            String[] lines = out.strip().split("\n");
+            return JSON.readTree(lines[lines.length - 1]);
+        }
+    }
+
+    @BeforeAll
+    static void start() throws Exception {
+        spark = SparkSession.builder().master("local[2]").appName("tlb-spark tests")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "2").getOrCreate();
+        run = TrainedRuns.runsDir().resolve(TrainedRuns.RUN);
+        // tlb evaluate's layout: train/ names the classes, test/ is evaluated
+        data = tmp.resolve("folder");
+        Synthetic.imageFolder(data.resolve("train"), 2, 1);
+        testImages = Synthetic.imageFolder(data.resolve("test"), PER_CLASS, 7);
+        corrupt = data.resolve("test").resolve("cat").resolve("corrupt.png");
+        Files.write(corrupt, new byte[] {(byte) 0x89, 'P', 'N', 'G', 1, 2, 3});
+    }
+
+    @AfterAll
+    static void stop() {
+        spark.stop();
+    }
+
+    static Result tlbSpark(String... args) {
+        return capture(() -> Main.execute(args));
+    }
+
+    static Result tlb(String... args) {
+        return capture(() -> org.tlbjava.cli.Main.execute(args));
+    }
+
+    private static Result capture(java.util.function.IntSupplier command) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = command.getAsInt();
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void predictMatchesTheJavaApiAndTurnsACorruptImageIntoAnErrorRow() throws Exception {
+        Path output = tmp.resolve("predictions");
+        Result r = tlbSpark("predict", "--model", run.toString(), "--input", data.resolve("test").toString(),
+                "--output", output.toString(), "--batch-size", "32");
+        assertEquals(0, r.code(), r.err());
+        Map<Path, Row> rows = new HashMap<>();
+        for (Row row : spark.read().parquet(output.toString()).collectAsList()) {
+            rows.put(Path.of(new URI(row.getString(row.fieldIndex("path")))), row);
+        }
+        assertEquals(testImages.size() + 1, rows.size());
+
+        Row bad = rows.get(corrupt);
+        assertNotNull(bad, "the corrupt file has a row");
+        assertTrue(bad.getString(bad.fieldIndex("error")).contains("corrupt.png"), bad.toString());
+        assertTrue(bad.isNullAt(bad.fieldIndex("class")));
+
+        List<BufferedImage> images = new ArrayList<>();
+        for (Path file : testImages) {
+            images.add(ImageFiles.read(file, Long.MAX_VALUE));
+        }
+        try (TlbClassifier classifier = TlbClassifier.load(run)) {
+            List<Prediction> expected = classifier.predictAll(images);
+            for (int i = 0; i < testImages.size(); i++) {
+                Row row = rows.get(testImages.get(i));
+                Prediction p = expected.get(i);
+                assertNull(row.get(row.fieldIndex("error")));
+                assertEquals(p.className(), row.getString(row.fieldIndex("class")), testImages.get(i).toString());
+                assertEquals(p.probability(), row.getFloat(row.fieldIndex("probability")), 1e-5);
+                List<Float> all = row.getList(row.fieldIndex("probabilities"));
+                assertEquals(p.probabilities().length, all.size());
+                for (int c = 0; c < all.size(); c++) {
+                    assertEquals(p.probabilities()[c], all.get(c), 1e-5, testImages.get(i) + " class " + c);
+                }
+            }
+        }
+    }
+
+    @Test
+    void anExecutorLoadsTheShippedModelOnceFromItsOwnCopy() throws Exception {
+        ModelShipment shipment = new ModelShipment(run);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(shipment);
+        }
+        shipment.release(); // as on another machine: nothing loaded, no run directory
+        ModelShipment onExecutor;
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            onExecutor = (ModelShipment) in.readObject();
+        }
+        BufferedImage image = ImageFiles.read(testImages.get(0), Long.MAX_VALUE);
+        try (TlbClassifier original = TlbClassifier.load(run)) {
+            TlbClassifier shipped = onExecutor.classifier();
+            assertSame(shipped, onExecutor.classifier(), "loaded once per JVM");
+            assertArrayEquals(original.predict(image).probabilities(), shipped.predict(image).probabilities());
+        } finally {
+            onExecutor.release();
+        }
+    }
+
+    @Test
+    void csvHasOneProbabilityColumnPerClass() throws Exception {
+        Path output = tmp.resolve("predictions-csv");
+        Result r = tlbSpark("predict", "--model", run.toString(), "--input", data.resolve("train").toString(),
+                "--output", output.toString(), "--format", "csv");
+        assertEquals(0, r.code(), r.err());
+        List<Row> rows = spark.read().option("header", "true").csv(output.toString()).collectAsList();
+        assertEquals(2 * Synthetic.CLASSES.length, rows.size());
+        List<String> columns = List.of(rows.get(0).schema().fieldNames());
+        assertEquals("path", columns.get(0));
+        assertEquals("p_" + Synthetic.CLASSES[0], columns.get(3));
+        assertEquals("error", columns.get(columns.size() - 1));
+        assertEquals(Synthetic.CLASSES.length + 4, columns.size());
+    }
+
+    @Test
+    void evaluateEqualsTlbEvaluate() throws Exception {
+        Result expected = tlb("evaluate", "--model", run.toString(), "--data", data.toString(), "--split", "test",
+                "--out", tmp.toString(), "--json");
+        assertEquals(0, expected.code(), expected.err());
+        Result r = tlbSpark("evaluate", "--model", run.toString(), "--input", data.resolve("test").toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode want = expected.json();
+        JsonNode got = r.json();
+        assertEquals(testImages.size(), got.get("images").asInt());
+        assertEquals(want.get("images"), got.get("images"));
+        assertEquals(want.get("accuracy").asDouble(), got.get("accuracy").asDouble(), 1e-12);
+        assertEquals(want.get("loss").asDouble(), got.get("loss").asDouble(), 1e-5);
+        assertEquals(want.get("per_class"), got.get("per_class"));
+        assertEquals(want.get("classes"), got.get("classes"));
+        assertEquals(want.get("confusion"), got.get("confusion"));
+        assertEquals(1, got.get("unreadable").asInt(), "the corrupt image is counted, not scored");
+        assertTrue(r.err().contains("corrupt.png"), r.err());
+    }
+
+    @Test
+    void sweepTrainsEachConfigurationAndWritesTheTable() throws Exception {
+        Path cifar = Synthetic.cifarDir(tmp.resolve("sweep-data"), 40, false).getParent();
+        Path grid = tmp.resolve("grid.json");
+        Files.writeString(grid, """
+                {"grid": {"learning_rate": [0.003, 0.001]},
+                 "set": {"epochs": 1, "embed_dim": 16, "key_dim": 16, "batch_size": 32, "train_limit": 64,
+                         "val_limit": 32, "train_slice": 160}}
+                """);
+        Path output = tmp.resolve("sweep");
+        Result r = tlbSpark("sweep", "--grid", grid.toString(), "--data", cifar.toString(), "--output",
+                output.toString(), "--json");
+        assertEquals(0, r.code(), r.out() + r.err());
+        for (String name : List.of("run-001", "run-002")) {
+            assertTrue(Files.exists(output.resolve(name).resolve("model.params")), name);
+        }
+        List<String> table = Files.readAllLines(output.resolve(SweepCommand.TABLE));
+        assertEquals(3, table.size(), String.join("\n", table));
+        assertTrue(table.get(0).startsWith("run,learning_rate,"), table.get(0));
+        assertTrue(table.get(1).startsWith("run-001,0.003,"), table.get(1));
+        assertTrue(table.get(2).startsWith("run-002,0.001,"), table.get(2));
+        JsonNode runs = r.json().get("runs");
+        for (JsonNode result : runs) {
+            double accuracy = result.get("best_val_accuracy").asDouble();
+            assertTrue(accuracy >= 0 && accuracy <= 1, result.toString());
+            assertTrue(result.get("error").isNull(), result.toString());
+        }
+    }
+
+    @Test
+    void badInputIsOneClearMessageAndNoOutput() throws Exception {
+        Path output = tmp.resolve("never");
+        Result format = tlbSpark("predict", "--model", run.toString(), "--input", data.toString(), "--output",
+                output.toString(), "--format", "json");
+        assertEquals(2, format.code());
+        assertTrue(format.err().contains("--format must be parquet or csv, got 'json'"), format.err());
+
+        Result missing = tlbSpark("predict", "--model", run.toString(), "--input", tmp.resolve("nowhere").toString(),
+                "--output", output.toString());
+        assertEquals(2, missing.code());
+        assertTrue(missing.err().contains("nowhere"), missing.err());
+        assertFalse(missing.err().contains("\tat "), "no stack trace: " + missing.err());
+        assertFalse(Files.exists(output));
+
+        Result exists = tlbSpark("predict", "--model", run.toString(), "--input", data.toString(), "--output",
+                data.toString());
+        assertEquals(2, exists.code());
+        assertTrue(exists.err().contains("already exists"), exists.err());
+
+        Path zebra = Files.createDirectories(tmp.resolve("other").resolve("zebra"));
+        Files.copy(testImages.get(0), zebra.resolve("z.png"));
+        Result notAClass = tlbSpark("evaluate", "--model", run.toString(), "--input", zebra.getParent().toString());
+        assertEquals(1, notAClass.code());
+        assertTrue(notAClass.err().contains("folders [zebra]"), notAClass.err());
+
+        Path grid = tmp.resolve("bad-grid.json");
+        Files.writeString(grid, "{\"grid\": {\"learning_rat\": [0.1]}}");
+        Result badGrid = tlbSpark("sweep", "--grid", grid.toString(), "--data", tmp.toString(), "--output",
+                tmp.resolve("no-sweep").toString());
+        assertEquals(2, badGrid.code());
+        assertTrue(badGrid.err().contains("learning_rat"), badGrid.err());
+        assertFalse(Files.exists(tmp.resolve("no-sweep")));
+    }
+}

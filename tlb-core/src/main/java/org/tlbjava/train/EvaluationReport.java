@@ -1,0 +1,68 @@
+package org.tlbjava.train;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * What an evaluation reports, however it was computed (one process or Spark): counts, loss,
+ * accuracy and the confusion matrix [true class][predicted class], as a text table and as the
+ * fields of {@code --json}.
+ */
+public record EvaluationReport(int images, double loss, double accuracy, List<String> classes, long[][] confusion) {
+
+    public static EvaluationReport of(Evaluation result, List<String> classes) {
+        return new EvaluationReport(result.labels().length, result.loss(), result.accuracy(), classes,
+                result.confusion(classes.size()));
+    }
+
+    public double[] perClassAccuracy() {
+        return Evaluation.perClassAccuracy(confusion);
+    }
+
+    /** "images N  loss L  accuracy A". */
+    public String summary() {
+        return String.format(Locale.ROOT, "%d images  loss %.4f  accuracy %.4f", images, loss, accuracy);
+    }
+
+    /** The --json fields after the one naming the data: images, loss, accuracy, per_class, classes, confusion. */
+    public Map<String, Object> json() {
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("images", images);
+        out.put("loss", loss);
+        out.put("accuracy", accuracy);
+        double[] perClass = perClassAccuracy();
+        Map<String, Double> named = new LinkedHashMap<>();
+        for (int c = 0; c < classes.size(); c++) {
+            named.put(classes.get(c), perClass[c]);
+        }
+        out.put("per_class", named);
+        out.put("classes", classes);
+        out.put("confusion", confusion);
+        return out;
+    }
+
+    /** The confusion matrix (rows: true class, columns: predicted) with each class's accuracy. */
+    public String table() {
+        double[] perClass = perClassAccuracy();
+        StringBuilder s = new StringBuilder(String.format(Locale.ROOT, "%-12s", "true\\pred"));
+        for (int c = 0; c < classes.size(); c++) {
+            s.append(String.format(Locale.ROOT, "%6s", abbreviate(classes.get(c), 5)));
+        }
+        s.append("  accuracy\n");
+        for (int t = 0; t < classes.size(); t++) {
+            s.append(String.format(Locale.ROOT, "%-12s", abbreviate(classes.get(t), 12)));
+            for (int p = 0; p < classes.size(); p++) {
+                s.append(String.format(Locale.ROOT, "%6d", confusion[t][p]));
+            }
+            s.append(String.format(Locale.ROOT, "  %.4f%n", perClass[t]));
+        }
+        return s.toString();
+    }
+
+    /** A class name cut to {@code width} characters, for tables and pictures. */
+    public static String abbreviate(String name, int width) {
+        return name.length() <= width ? name : name.substring(0, width);
+    }
+}
