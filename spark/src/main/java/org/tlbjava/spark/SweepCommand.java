@@ -130,9 +130,6 @@ final class SweepCommand implements Callable<Integer> {
             Path dir = out.resolve(name);
             try {
                 JniUtils.setNumThreads(1); // one engine thread per task: the tasks share the executor's cores
-                // grad mode is per thread and on by default; the engine turns it off only on the thread
-                // that started it, and the optimizer's in-place updates need it off (as tlb train's thread has it)
-                JniUtils.setGradMode(false);
                 TlbConfig config = SweepGrid.config(overrides);
                 config.validate();
                 Splits splits = new DataLocator().load(data, config);

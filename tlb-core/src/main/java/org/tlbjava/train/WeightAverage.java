@@ -49,19 +49,19 @@ public final class WeightAverage {
      * trained weights back.
      */
     public <T> T applied(DataParallel workers, Supplier<T> body) {
-        List<float[]> trained = new ArrayList<>();
-        for (int i = 0; i < weights.size(); i++) {
-            trained.add(weights.get(i).getArray().toFloatArray());
+        float[][] trained = new float[weights.size()][];
+        workers.forEachParameter(i -> { // on the workers' threads, where gradient recording is off
+            trained[i] = weights.get(i).getArray().toFloatArray();
             weights.get(i).getArray().set(average.get(i).toFloatArray());
-        }
-        workers.broadcastWeights();
+            workers.broadcastWeight(i);
+        });
         try {
             return body.get();
         } finally {
-            for (int i = 0; i < weights.size(); i++) {
-                weights.get(i).getArray().set(trained.get(i));
-            }
-            workers.broadcastWeights();
+            workers.forEachParameter(i -> {
+                weights.get(i).getArray().set(trained[i]);
+                workers.broadcastWeight(i);
+            });
         }
     }
 
