@@ -11,19 +11,13 @@ import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.model.TlbModel;
 
 /** The training recipe's parts against hand-computed values. */
 class RecipeTest {
-    private NDManager manager;
-
-    @BeforeEach
-    void open() {
-        manager = NDManager.newBaseManager();
-    }
+    private final NDManager manager = NDManager.newBaseManager(); // JUnit makes an instance per test
 
     @AfterEach
     void close() {
