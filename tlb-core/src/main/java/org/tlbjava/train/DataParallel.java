@@ -126,20 +126,7 @@ public final class DataParallel implements AutoCloseable {
                 int worker = w;
                 running.add(pool.submit(() -> runItems(worker, count, withGradients, task, results)));
             }
-            Throwable failure = null;
-            for (Future<?> f : running) { // every worker finishes before the first failure is thrown
-                try {
-                    await(f);
-                } catch (RuntimeException | Error e) {
-                    failure = failure == null ? e : failure;
-                }
-            }
-            if (failure instanceof Error e) {
-                throw e;
-            }
-            if (failure != null) {
-                throw (RuntimeException) failure;
-            }
+            awaitAll(running);
         }
         @SuppressWarnings("unchecked")
         List<T> list = (List<T>) Arrays.asList(results);
@@ -156,6 +143,24 @@ public final class DataParallel implements AutoCloseable {
             }
         } finally {
             JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** Waits for every worker to finish, then throws the first failure, if any. */
+    private static void awaitAll(List<Future<?>> running) {
+        Throwable failure = null;
+        for (Future<?> f : running) {
+            try {
+                await(f);
+            } catch (RuntimeException | Error e) {
+                failure = failure == null ? e : failure;
+            }
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw (RuntimeException) failure;
         }
     }
 
@@ -199,9 +204,7 @@ public final class DataParallel implements AutoCloseable {
             int shard = w;
             running.add(pool.submit(() -> runShard(shard, task)));
         }
-        for (Future<?> f : running) {
-            await(f);
-        }
+        awaitAll(running);
     }
 
     private void runShard(int shard, IntConsumer task) {
@@ -258,8 +261,7 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
-    /** The model's parameter arrays, in parameter order. */
-    static List<NDArray> arrays(TlbModel model) {
+    private static List<NDArray> arrays(TlbModel model) {
         List<NDArray> arrays = new ArrayList<>();
         for (Pair<String, Parameter> p : model.getParameters()) {
             arrays.add(p.getValue().getArray());

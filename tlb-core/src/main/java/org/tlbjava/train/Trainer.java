@@ -9,7 +9,6 @@ import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
@@ -194,25 +193,9 @@ public final class Trainer {
     }
 
     /** Runs {@code body} with the weights the run saves as its model: the average when ema_decay is set. */
-    private static <T> T withModelWeights(DataParallel workers, Optimizer optimizer, IoSupplier<T> body) throws IOException {
-        if (optimizer.average() == null) {
-            return body.get();
-        }
-        try {
-            return optimizer.average().applied(workers, () -> {
-                try {
-                    return body.get();
-                } catch (IOException e) {
-                    throw new UncheckedIOException(e);
-                }
-            });
-        } catch (UncheckedIOException e) {
-            throw e.getCause();
-        }
-    }
-
-    private interface IoSupplier<T> {
-        T get() throws IOException;
+    private static <T> T withModelWeights(DataParallel workers, Optimizer optimizer, WeightAverage.Body<T> body)
+            throws IOException {
+        return optimizer.average() == null ? body.get() : optimizer.average().applied(workers, body);
     }
 
 

@@ -7,7 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.Supplier;
+import java.io.IOException;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -48,7 +48,7 @@ public final class WeightAverage {
      * Runs {@code body} with the averaged weights in the model and its replicas, then puts the
      * trained weights back.
      */
-    public <T> T applied(DataParallel workers, Supplier<T> body) {
+    public <T> T applied(DataParallel workers, Body<T> body) throws IOException {
         float[][] trained = new float[weights.size()][];
         workers.forEachParameter(i -> { // on the workers' threads, where gradient recording is off
             trained[i] = weights.get(i).getArray().toFloatArray();
@@ -63,6 +63,11 @@ public final class WeightAverage {
                 workers.broadcastWeight(i);
             });
         }
+    }
+
+    /** What runs with the averaged weights in place: a validation, or writing the model files. */
+    public interface Body<T> {
+        T get() throws IOException;
     }
 
     /** The averaged weights, in parameter order, for a checkpoint. */
