@@ -36,6 +36,9 @@ final class ServeBenchCommand implements Callable<Integer> {
     @Option(names = "--seconds", description = "Measured seconds per concurrency, after a warm-up (default ${DEFAULT-VALUE}).", defaultValue = "5")
     int seconds;
 
+    @Mixin
+    ServeEngineOptions engineOptions;
+
     @Option(names = "--batch-size", description = "batch_size with batching on (default ${DEFAULT-VALUE}).", defaultValue = "32")
     int batchSize;
 
@@ -55,8 +58,8 @@ final class ServeBenchCommand implements Callable<Integer> {
         System.out.printf(Locale.ROOT, "%-9s %11s %9s %8s %8s %8s%n", "batching", "concurrency", "req/s", "p50 ms",
                 "p99 ms", "errors");
         for (boolean batching : new boolean[] {true, false}) {
-            ServeLimits limits = batching ? ServeLimits.DEFAULT.withBatching(batchSize, maxBatchDelay)
-                    : ServeLimits.DEFAULT.withBatching(1, 0);
+            ServeLimits limits = engineOptions.applyTo(ServeLimits.DEFAULT)
+                    .withBatching(batching ? batchSize : 1, batching ? maxBatchDelay : 0);
             Path run = modelOptions.model;
             try (TlbServer server = new TlbServer(new ModelRegistry(null, List.of(run), limits), limits)
                     .start("127.0.0.1", 0)) {
@@ -83,7 +86,7 @@ final class ServeBenchCommand implements Callable<Integer> {
         long peak = BenchCommand.peakRssMb();
         System.out.println("peak resident memory (server and clients, one process): " + peak + " MB");
         if (json) {
-            System.out.println(Json.line(Map.of("results", rows, "peak_rss_mb", peak, "batch_size", batchSize,
+            System.out.println(Json.line(Map.of("results", rows, "peak_rss_mb", peak, "engine", engineOptions.engine, "workers", engineOptions.workers, "batch_size", batchSize,
                     "max_batch_delay_ms", maxBatchDelay, "seconds", seconds)));
         }
         return 0;

@@ -11,6 +11,7 @@ import org.tlbjava.serve.ModelRegistry;
 import org.tlbjava.serve.ServeLimits;
 import org.tlbjava.serve.TlbServer;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
@@ -28,6 +29,9 @@ final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--port", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).", defaultValue = "8080")
     int port;
+
+    @Mixin
+    ServeEngineOptions engineOptions;
 
     @Option(names = "--batch-size", description = "Most requests per forward pass (default ${DEFAULT-VALUE}; 1: no batching).", defaultValue = "32")
     int batchSize;
@@ -49,7 +53,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServeLimits limits = new ServeLimits(batchSize, maxBatchDelay, maxQueue, timeout, (long) maxBodyMb << 20, maxPixels);
+        ServeLimits limits = engineOptions.applyTo(new ServeLimits(ServeLimits.Engine.ONNX, 1, batchSize, maxBatchDelay, maxQueue, timeout,
+                (long) maxBodyMb << 20, maxPixels));
         Path runsDir = runs != null ? runs : models.isEmpty() ? Path.of("runs") : null;
         if (runsDir != null && !Files.isDirectory(runsDir)) {
             throw new TlbException((runs != null ? "--runs " : "no --runs or --model given, and ") + runsDir

@@ -123,6 +123,16 @@ public final class TlbClassifier implements AutoCloseable {
     }
 
     /**
+     * This model run by ONNX Runtime: the same predictions, faster on small batches. Independent
+     * of this classifier once made; the caller closes it.
+     */
+    public synchronized OnnxClassifier onnxRuntime() {
+        TlbConfig c = model.config();
+        return new OnnxClassifier(OnnxExporter.bytes(model, classes, OnnxOptions.DEFAULT), classes, c.inputShape[0],
+                c.ttaFlip);
+    }
+
+    /**
      * Writes this model as a standard ONNX file with a dynamic batch: input {@code images}, uint8
      * RGB [batch, 3, H, W] at the input size, preprocessing included; output {@code probabilities}.
      */

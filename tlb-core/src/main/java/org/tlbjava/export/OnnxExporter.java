@@ -40,6 +40,11 @@ public final class OnnxExporter {
         }
     }
 
+    /** The ONNX file's bytes, for a runtime in this process. */
+    public static byte[] bytes(TlbModel model, List<String> classes, OnnxOptions options) {
+        return build(model, classes, options).toByteArray();
+    }
+
     static ModelProto build(TlbModel model, List<String> classes, OnnxOptions options) {
         TlbConfig c = model.config();
         String version = toolVersion();

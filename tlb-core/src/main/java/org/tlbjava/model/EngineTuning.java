@@ -21,12 +21,17 @@ import java.nio.file.Path;
  *     thousands of 0.5–10 MB tensors; by default each is a fresh mmap whose pages the kernel
  *     faults in and zeroes on first touch, ~25 % of a step's CPU time here.</li>
  * <li>matmul kernels: PyTorch's "medium" float32 matmul precision hands fp32 matmuls to oneDNN.
- *     On a CPU with bfloat16 support oneDNN then computes them in bf16 (the reference's
- *     mixed_float16 policy, in the 16-bit format CPUs have); on one without (this project's AMD
- *     machines) the results stay float32, bit for bit the same function, and inference runs ~3x
+ *     Where oneDNN chooses to, it then computes them in bf16 (the reference's mixed_float16
+ *     policy, in the 16-bit format CPUs have); where it does not (every machine of this project
+ *     so far, including one whose CPU reports avx512_bf16) the results stay float32, bit for bit the same function, and inference runs ~3x
  *     faster than on MKL's generic path. Which of the two happens is measured, not assumed
  *     ({@link #configureMatmuls}). DJL has no call for the setting, so it is made on libtorch's
  *     own symbols.</li>
+ * <li>NNPACK is switched off where it cannot run. PyTorch tries it before every convolution
+ *     without gradients and, where its initialisation fails (it does on this project's AVX-512
+ *     machines), logs "Could not initialize NNPACK! Reason: Unsupported hardware." each time:
+ *     thousands of lines from a server. The convolution took another kernel anyway, so no number
+ *     changes; where NNPACK works it stays on.</li>
  * <li>libtorch's "AutoNonVariableTypeMode is deprecated" warning, printed by a guard DJL's native
  *     library takes, is marked as already printed.</li>
  * </ul>
@@ -45,6 +50,11 @@ public final class EngineTuning {
     private static final String SET_PRECISION =
             "_ZN2at7Context25setFloat32MatmulPrecisionENS_22Float32MatmulPrecisionE";
     private static final String GET_PRECISION = "_ZNK2at7Context22float32MatmulPrecisionEv";
+    private static final String NNPACK_AVAILABLE = "_ZN2at6native17_nnpack_availableEv";
+    private static final String SET_NNPACK = "_ZN2at7Context20setUserEnabledNNPACKEb";
+    /** c10's logging threshold (0 info, 1 warning, 2 error): messages below it are dropped. */
+    private static final String LOG_LEVEL = "FLAGS_caffe2_log_level";
+    private static final int ERROR = 2;
 
     /** The warn-once flag (a function-local static and its guard) behind DJL's deprecation warning. */
     private static final String[] WARN_ONCE_SYMBOLS = {
@@ -54,7 +64,7 @@ public final class EngineTuning {
     /** How this process computes matmuls, as measured by {@link #configureMatmuls}. */
     public enum Matmuls {
         BFLOAT16("matmuls in bfloat16 (float32 weights, accumulation and other operations)"),
-        FLOAT32_ONEDNN("matmuls in float32 on oneDNN's kernels (this CPU has no bfloat16 support,"
+        FLOAT32_ONEDNN("matmuls in float32 on oneDNN's kernels (a probe matmul stayed unrounded in float32 here,"
                 + " so mixed_precision changes no number)"),
         FLOAT32("matmuls in float32");
 
@@ -71,6 +81,7 @@ public final class EngineTuning {
 
     private static boolean allocatorTuned;
     private static boolean warningSilenced;
+    private static boolean nnpackChecked;
     private static NativeLibrary libtorch;
     private static Boolean mediumRounds;
 
@@ -87,7 +98,37 @@ public final class EngineTuning {
      */
     public static Matmuls tune(boolean mixedPrecision) {
         tuneAllocator();
+        disableNnpackWhereUnavailable();
         return configureMatmuls(mixedPrecision);
+    }
+
+    /**
+     * Asks libtorch whether NNPACK initialises, with c10's warnings held back during the question
+     * (the failed initialisation logs one), and switches NNPACK off when it does not.
+     */
+    static synchronized void disableNnpackWhereUnavailable() {
+        if (nnpackChecked) {
+            return;
+        }
+        nnpackChecked = true;
+        NativeLibrary torch = libtorchCpu();
+        NativeLibrary c10 = loadedLibrary("/libc10.so");
+        if (torch == null || c10 == null) {
+            return;
+        }
+        try {
+            Pointer level = c10.getGlobalVariableAddress(LOG_LEVEL);
+            int before = level.getInt(0);
+            level.setInt(0, Math.max(before, ERROR));
+            boolean available = (torch.getFunction(NNPACK_AVAILABLE).invokeInt(new Object[0]) & 0xff) != 0;
+            level.setInt(0, before);
+            if (!available) {
+                Pointer context = torch.getFunction(GLOBAL_CONTEXT).invokePointer(new Object[0]);
+                torch.getFunction(SET_NNPACK).invokeVoid(new Object[] {context, false});
+            }
+        } catch (UnsatisfiedLinkError e) {
+            // another libtorch build: NNPACK stays as the engine has it, and so may its warnings
+        }
     }
 
     /** Applies the allocator settings once per process; a no-op off glibc Linux. Returns whether they are in effect. */

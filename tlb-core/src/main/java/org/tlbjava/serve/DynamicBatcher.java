@@ -11,27 +11,31 @@ import java.util.function.Function;
 import org.tlbjava.explain.Prediction;
 
 /**
- * Dynamic batching as DJL Serving does it: one thread takes the first waiting request, waits up
+ * Dynamic batching as DJL Serving does it: a worker takes the first waiting request, waits up
  * to {@code max_batch_delay} for more (up to {@code batch_size}), and classifies them all in one
- * forward pass. Requests that arrive while a batch runs wait in a bounded queue; a full queue
+ * forward pass. Each worker is a thread with a model of its own, all taking from one queue, so
+ * while one runs a batch the next collects one. Requests wait in a bounded queue; a full queue
  * refuses new ones at once, so an overloaded server answers 503 instead of piling up latency.
  */
 public final class DynamicBatcher implements AutoCloseable {
     private record Job(BufferedImage image, CompletableFuture<Prediction> result) {}
 
-    private final Function<List<BufferedImage>, List<Prediction>> predictAll;
     private final ServeLimits limits;
     private final BlockingQueue<Job> queue;
-    private final Thread worker;
+    private final List<Thread> workers = new ArrayList<>();
     private volatile boolean closed;
 
-    public DynamicBatcher(String name, Function<List<BufferedImage>, List<Prediction>> predictAll, ServeLimits limits) {
-        this.predictAll = predictAll;
+    /** One worker per element of {@code models}, each a function that classifies a batch. */
+    public DynamicBatcher(String name, List<Function<List<BufferedImage>, List<Prediction>>> models, ServeLimits limits) {
         this.limits = limits;
         this.queue = new ArrayBlockingQueue<>(limits.maxQueue());
-        this.worker = new Thread(this::loop, "batcher-" + name);
-        worker.setDaemon(true);
-        worker.start();
+        for (int i = 0; i < models.size(); i++) {
+            Function<List<BufferedImage>, List<Prediction>> predictAll = models.get(i);
+            Thread worker = new Thread(() -> loop(predictAll), "batcher-" + name + "-" + i);
+            worker.setDaemon(true);
+            workers.add(worker);
+        }
+        workers.forEach(Thread::start);
     }
 
     /** Queues an image; the future completes with its prediction. Throws 503 when the queue is full. */
@@ -43,10 +47,10 @@ public final class DynamicBatcher implements AutoCloseable {
         return result;
     }
 
-    private void loop() {
+    private void loop(Function<List<BufferedImage>, List<Prediction>> predictAll) {
         while (!closed) {
             try {
-                runBatch(collect());
+                runBatch(predictAll, collect());
             } catch (InterruptedException e) {
                 return;
             }
@@ -68,7 +72,7 @@ public final class DynamicBatcher implements AutoCloseable {
         return batch;
     }
 
-    private void runBatch(List<Job> batch) {
+    private static void runBatch(Function<List<BufferedImage>, List<Prediction>> predictAll, List<Job> batch) {
         if (batch.isEmpty()) {
             return;
         }
@@ -85,9 +89,11 @@ public final class DynamicBatcher implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
-        worker.interrupt();
+        workers.forEach(Thread::interrupt);
         try {
-            worker.join(10_000); // let a running batch finish before the model is closed
+            for (Thread worker : workers) {
+                worker.join(10_000); // let a running batch finish before the model is closed
+            }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }

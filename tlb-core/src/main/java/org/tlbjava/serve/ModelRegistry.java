@@ -1,5 +1,6 @@
 package org.tlbjava.serve;
 
+import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -7,21 +8,29 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.tlbjava.TlbException;
+import org.tlbjava.explain.OnnxClassifier;
+import org.tlbjava.explain.Prediction;
 import org.tlbjava.explain.TlbClassifier;
 
 /**
  * The runs a server shows and the models it serves: every run directory directly inside a runs
  * directory, plus runs named one by one. A run is known by its directory's name; a name is only
  * ever looked up among these, never joined onto a path, so no name can reach outside them.
- * Models are loaded on first use and kept, each with its own {@link DynamicBatcher}.
+ * Models are loaded on first use and kept, each with its own {@link DynamicBatcher} over
+ * {@code workers} copies of the network.
  */
 public final class ModelRegistry implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
-    private record Loaded(TlbClassifier classifier, DynamicBatcher batcher) {}
+    /**
+     * A model: its PyTorch copies (the first also answers attention requests), its ONNX Runtime
+     * session when that engine serves it (else null), and the batcher over them.
+     */
+    private record Loaded(List<TlbClassifier> copies, OnnxClassifier onnx, DynamicBatcher batcher) {}
 
     private final Path runsDir;
     private final Map<String, Path> named = new LinkedHashMap<>();
@@ -95,7 +104,7 @@ public final class ModelRegistry implements AutoCloseable {
 
     /** The model of run {@code name}, loaded on first use. */
     public TlbClassifier classifier(String name) {
-        return load(name).classifier();
+        return load(name).copies().get(0);
     }
 
     public DynamicBatcher batcher(String name) {
@@ -109,14 +118,24 @@ public final class ModelRegistry implements AutoCloseable {
             if (!Files.exists(run.dir().resolve("model.params"))) {
                 throw ApiError.notFound("run '" + name + "' has no trained model yet (no epoch has finished)");
             }
-            TlbClassifier classifier;
+            boolean onnx = limits.engine() == ServeLimits.Engine.ONNX;
+            List<TlbClassifier> copies = new ArrayList<>();
+            OnnxClassifier session;
             try {
-                classifier = TlbClassifier.load(run.dir());
+                for (int i = 0; i < (onnx ? 1 : limits.workers()); i++) {
+                    copies.add(TlbClassifier.load(run.dir()));
+                }
+                session = onnx ? copies.get(0).onnxRuntime() : null;
             } catch (TlbException e) {
+                copies.forEach(TlbClassifier::close);
                 throw ApiError.internal("model '" + name + "' cannot be loaded: " + e.getMessage());
             }
-            model = new Loaded(classifier, new DynamicBatcher(name,
-                    images -> OneEngineThread.call(() -> classifier.predictAll(images)), limits));
+            List<Function<List<BufferedImage>, List<Prediction>>> workers = new ArrayList<>();
+            for (int i = 0; i < limits.workers(); i++) {
+                TlbClassifier copy = onnx ? null : copies.get(i);
+                workers.add(onnx ? session::predictAll : images -> OneEngineThread.call(() -> copy.predictAll(images)));
+            }
+            model = new Loaded(copies, session, new DynamicBatcher(name, workers, limits));
             loaded.put(name, model);
         }
         return model;
@@ -126,7 +145,10 @@ public final class ModelRegistry implements AutoCloseable {
     public synchronized void close() {
         for (Loaded model : loaded.values()) {
             model.batcher().close();
-            model.classifier().close();
+            model.copies().forEach(TlbClassifier::close);
+            if (model.onnx() != null) {
+                model.onnx().close();
+            }
         }
         loaded.clear();
     }

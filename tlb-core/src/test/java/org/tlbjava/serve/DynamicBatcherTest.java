@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import org.junit.jupiter.api.Test;
 import org.tlbjava.explain.Prediction;
 
@@ -24,10 +25,10 @@ class DynamicBatcherTest {
     void requestsArrivingWithinTheDelayGoThroughInOneBatchInOrder() throws Exception {
         List<Integer> batches = Collections.synchronizedList(new ArrayList<>());
         ServeLimits limits = ServeLimits.DEFAULT.withBatching(8, 500);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", images -> {
+        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(images -> {
             batches.add(images.size());
             return answer(images);
-        }, limits)) {
+        }), limits)) {
             List<CompletableFuture<Prediction>> results = new ArrayList<>();
             for (int i = 1; i <= 10; i++) {
                 results.add(batcher.submit(new BufferedImage(i, 1, BufferedImage.TYPE_INT_RGB)));
@@ -43,8 +44,8 @@ class DynamicBatcherTest {
     void aFullQueueRefusesAtOnceAndTimedOutRequestsAreSkipped() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         List<Integer> batches = Collections.synchronizedList(new ArrayList<>());
-        ServeLimits limits = new ServeLimits(4, 0, 2, 1000, 1000, 1000);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", images -> {
+        ServeLimits limits = new ServeLimits(ServeLimits.Engine.ONNX, 1, 4, 0, 2, 1000, 1000, 1000);
+        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(images -> {
             batches.add(images.size());
             try {
                 release.await();
@@ -52,7 +53,7 @@ class DynamicBatcherTest {
                 Thread.currentThread().interrupt();
             }
             return answer(images);
-        }, limits)) {
+        }), limits)) {
             BufferedImage image = new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB);
             CompletableFuture<Prediction> running = batcher.submit(image);
             while (batches.isEmpty()) {
@@ -71,14 +72,38 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void eachWorkerRunsABatchWhileTheOthersRunTheirs() throws Exception {
+        CountDownLatch bothInside = new CountDownLatch(2);
+        Function<List<BufferedImage>, List<Prediction>> model = images -> {
+            bothInside.countDown();
+            try {
+                // a single worker would wait here forever with the second request still queued
+                if (!bothInside.await(5, TimeUnit.SECONDS)) {
+                    throw new IllegalStateException("the other worker never took a batch");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return answer(images);
+        };
+        ServeLimits limits = ServeLimits.DEFAULT.withWorkers(2).withBatching(1, 0);
+        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(model, model), limits)) {
+            CompletableFuture<Prediction> first = batcher.submit(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB));
+            CompletableFuture<Prediction> second = batcher.submit(new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB));
+            assertEquals(1, first.get(10, TimeUnit.SECONDS).probabilities()[0]);
+            assertEquals(2, second.get(10, TimeUnit.SECONDS).probabilities()[0]);
+        }
+    }
+
+    @Test
     void aFailingBatchFailsItsRequestsOnly() throws Exception {
         ServeLimits limits = ServeLimits.DEFAULT.withBatching(1, 0);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", images -> {
+        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(images -> {
             if (images.get(0).getWidth() == 2) {
                 throw new IllegalStateException("boom");
             }
             return answer(images);
-        }, limits)) {
+        }), limits)) {
             CompletableFuture<Prediction> bad = batcher.submit(new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB));
             CompletableFuture<Prediction> good = batcher.submit(new BufferedImage(3, 1, BufferedImage.TYPE_INT_RGB));
             assertThrows(Exception.class, () -> bad.get(5, TimeUnit.SECONDS));

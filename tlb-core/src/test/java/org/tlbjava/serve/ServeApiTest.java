@@ -84,11 +84,25 @@ class ServeApiTest {
 
     @Test
     void concurrentRequestsAreBatchedAndGiveThePredictionsOfOneImageAtATime() throws Exception {
+        assertEquals(ServeLimits.Engine.ONNX, ServeLimits.DEFAULT.engine(), "the server above runs the default engine");
+        assertBatchedAnswersMatchOneImageAtATime(http);
+    }
+
+    @Test
+    void thePytorchEngineWithACopyPerWorkerAnswersTheSame() throws Exception {
+        ServeLimits limits = ServeLimits.DEFAULT.withEngine(ServeLimits.Engine.PYTORCH).withWorkers(2).withBatching(16, 20);
+        try (TlbServer pytorch = new TlbServer(new ModelRegistry(runs, List.of(), limits), limits).start("127.0.0.1", 0)) {
+            assertBatchedAnswersMatchOneImageAtATime(new Http(pytorch.port()));
+        }
+    }
+
+    /** 16 concurrent requests get the probabilities TlbClassifier gives each image alone. */
+    private static void assertBatchedAnswersMatchOneImageAtATime(Http client) throws Exception {
         List<BufferedImage> images = new ArrayList<>();
         for (int i = 0; i < 16; i++) {
             images.add(Http.image(32, 100 + i));
         }
-        List<JsonNode> answers = parallel(images.size(), i -> http.post("/predictions/" + RUN + "?topk=10", "image/png",
+        List<JsonNode> answers = parallel(images.size(), i -> client.post("/predictions/" + RUN + "?topk=10", "image/png",
                 Http.png(images.get(i))));
         try (TlbClassifier classifier = TlbClassifier.load(runs.resolve(RUN))) {
             for (int i = 0; i < images.size(); i++) {
@@ -150,7 +164,7 @@ class ServeApiTest {
 
     @Test
     void aRequestThatWaitsTooLongGets503() throws Exception {
-        ServeLimits slow = new ServeLimits(8, 2_000, 4, 100, 1 << 20, 1 << 20);
+        ServeLimits slow = new ServeLimits(ServeLimits.Engine.ONNX, 1, 8, 2_000, 4, 100, 1 << 20, 1 << 20);
         try (TlbServer impatient = new TlbServer(new ModelRegistry(runs, List.of(), slow), slow).start("127.0.0.1", 0)) {
             Http client = new Http(impatient.port());
             assertError(client.post("/predictions/" + RUN, "image/png", Http.png(Http.image(32, 4))), 503,
