@@ -38,7 +38,9 @@ for c in ${CONCURRENCY:-1 8 32}; do
   threads=$(( c < 2 ? 1 : 2 ))
   wrk -t "$threads" -c "$c" -d 5s -s "$work/post.lua" "$url" >/dev/null   # warm-up
   echo "== concurrency $c, ${seconds}s"
-  wrk -t "$threads" -c "$c" -d "${seconds}s" --latency -s "$work/post.lua" "$url" \
-    | grep -E "Requests/sec|  50%|  99%|Non-2xx|Socket errors|requests in"
+  wrk -t "$threads" -c "$c" -d "${seconds}s" --latency -s "$work/post.lua" "$url" > "$work/wrk.txt"
+  grep -E "Requests/sec|  50%|  99%|requests in" "$work/wrk.txt"
+  # wrk prints these two lines only when they are not zero
+  grep -E "Non-2xx|Socket errors" "$work/wrk.txt" || echo "  errors: 0 (no non-2xx answers, no socket errors)"
 done
 echo "peak resident memory of the server: $(awk '/VmHWM/ {print $2 / 1024 " MB"}' /proc/$server/status 2>/dev/null || echo unknown)"
