@@ -86,8 +86,9 @@ final class ServeBenchCommand implements Callable<Integer> {
         long peak = BenchCommand.peakRssMb();
         System.out.println("peak resident memory (server and clients, one process): " + peak + " MB");
         if (json) {
-            System.out.println(Json.line(Map.of("results", rows, "peak_rss_mb", peak, "engine", engineOptions.engine, "workers", engineOptions.workers, "batch_size", batchSize,
-                    "max_batch_delay_ms", maxBatchDelay, "seconds", seconds)));
+            System.out.println(Json.line(Map.of("results", rows, "peak_rss_mb", peak, "engine", engineOptions.engine,
+                    "workers", engineOptions.workers, "batch_size", batchSize, "max_batch_delay_ms", maxBatchDelay,
+                    "seconds", seconds)));
         }
         return 0;
     }

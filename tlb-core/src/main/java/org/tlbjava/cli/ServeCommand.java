@@ -53,8 +53,8 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
-        ServeLimits limits = engineOptions.applyTo(new ServeLimits(ServeLimits.Engine.ONNX, 1, batchSize, maxBatchDelay, maxQueue, timeout,
-                (long) maxBodyMb << 20, maxPixels));
+        ServeLimits limits = new ServeLimits(engineOptions.engine(), engineOptions.workers, batchSize, maxBatchDelay,
+                maxQueue, timeout, (long) maxBodyMb << 20, maxPixels);
         Path runsDir = runs != null ? runs : models.isEmpty() ? Path.of("runs") : null;
         if (runsDir != null && !Files.isDirectory(runsDir)) {
             throw new TlbException((runs != null ? "--runs " : "no --runs or --model given, and ") + runsDir

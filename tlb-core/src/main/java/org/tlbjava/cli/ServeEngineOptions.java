@@ -15,7 +15,11 @@ final class ServeEngineOptions {
                     + " the model (default: the number of cores, here ${DEFAULT-VALUE}).")
     int workers = Runtime.getRuntime().availableProcessors();
 
+    ServeLimits.Engine engine() {
+        return ServeLimits.Engine.of(engine);
+    }
+
     ServeLimits applyTo(ServeLimits limits) {
-        return limits.withEngine(ServeLimits.Engine.of(engine)).withWorkers(workers);
+        return limits.withEngine(engine()).withWorkers(workers);
     }
 }

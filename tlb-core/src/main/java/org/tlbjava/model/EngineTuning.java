@@ -23,8 +23,8 @@ import java.nio.file.Path;
  * <li>matmul kernels: PyTorch's "medium" float32 matmul precision hands fp32 matmuls to oneDNN.
  *     Where oneDNN chooses to, it then computes them in bf16 (the reference's mixed_float16
  *     policy, in the 16-bit format CPUs have); where it does not (every machine of this project
- *     so far, including one whose CPU reports avx512_bf16) the results stay float32, bit for bit the same function, and inference runs ~3x
- *     faster than on MKL's generic path. Which of the two happens is measured, not assumed
+ *     so far, including one whose CPU reports avx512_bf16) the results stay float32, bit for bit
+ *     the same function, and inference runs ~3x faster than on MKL's generic path. Which of the two happens is measured, not assumed
  *     ({@link #configureMatmuls}). DJL has no call for the setting, so it is made on libtorch's
  *     own symbols.</li>
  * <li>NNPACK is switched off where it cannot run. PyTorch tries it before every convolution

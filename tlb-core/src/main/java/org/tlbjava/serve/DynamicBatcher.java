@@ -13,8 +13,8 @@ import org.tlbjava.explain.Prediction;
 /**
  * Dynamic batching as DJL Serving does it: a worker takes the first waiting request, waits up
  * to {@code max_batch_delay} for more (up to {@code batch_size}), and classifies them all in one
- * forward pass. Each worker is a thread with a model of its own, all taking from one queue, so
- * while one runs a batch the next collects one. Requests wait in a bounded queue; a full queue
+ * forward pass. Several workers (threads, each with its own batch function) take from one
+ * queue, so while one runs a batch the next collects one. Requests wait in a bounded queue; a full queue
  * refuses new ones at once, so an overloaded server answers 503 instead of piling up latency.
  */
 public final class DynamicBatcher implements AutoCloseable {

@@ -20,8 +20,8 @@ import org.tlbjava.explain.TlbClassifier;
  * The runs a server shows and the models it serves: every run directory directly inside a runs
  * directory, plus runs named one by one. A run is known by its directory's name; a name is only
  * ever looked up among these, never joined onto a path, so no name can reach outside them.
- * Models are loaded on first use and kept, each with its own {@link DynamicBatcher} over
- * {@code workers} copies of the network.
+ * Models are loaded on first use and kept, each with its own {@link DynamicBatcher} of
+ * {@code workers} threads (over one ONNX Runtime session, or one PyTorch copy per worker).
  */
 public final class ModelRegistry implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");

@@ -3,11 +3,12 @@ package org.tlbjava.serve;
 import org.tlbjava.TlbException;
 
 /**
- * How the server batches and what it accepts.
+ * How the server runs its models, how it batches, and what it accepts.
  *
  * @param engine what runs the models' batches
- * @param workers threads per model that run batches (with the PyTorch engine each has its own copy of the model), each running batches on a thread of its own (one per core
- *     serves both cores; one alone leaves the second to HTTP and image decoding)
+ * @param workers threads per model that take batches from its queue, each on one core (one per
+ *     core serves both cores; one alone leaves the second to HTTP and image decoding); with the
+ *     PyTorch engine each has its own copy of the model
  * @param batchSize most requests for one model that go through the network in one pass
  * @param maxBatchDelayMs how long a batch waits for more requests after its first (DJL Serving's max_batch_delay)
  * @param maxQueue requests waiting per model before new ones get 503
@@ -15,10 +16,10 @@ import org.tlbjava.TlbException;
  * @param maxBodyBytes largest request body
  * @param maxPixels largest image (width x height), checked from the header before decoding
  */
-public record ServeLimits(Engine engine, int workers, int batchSize, int maxBatchDelayMs, int maxQueue, int timeoutMs, long maxBodyBytes,
-        long maxPixels) {
-    public static final ServeLimits DEFAULT = new ServeLimits(Engine.ONNX, Runtime.getRuntime().availableProcessors(), 32, 5, 256,
-            30_000, 10L << 20, 40_000_000L);
+public record ServeLimits(Engine engine, int workers, int batchSize, int maxBatchDelayMs, int maxQueue, int timeoutMs,
+        long maxBodyBytes, long maxPixels) {
+    public static final ServeLimits DEFAULT = new ServeLimits(Engine.ONNX, Runtime.getRuntime().availableProcessors(),
+            32, 5, 256, 30_000, 10L << 20, 40_000_000L);
 
     /**
      * ONNX: the network exported in memory and run by ONNX Runtime, one session shared by the
@@ -43,8 +44,10 @@ public record ServeLimits(Engine engine, int workers, int batchSize, int maxBatc
         if (engine == null) {
             throw new TlbException("serve limits need an engine");
         }
-        if (workers < 1 || batchSize < 1 || maxBatchDelayMs < 0 || maxQueue < 1 || timeoutMs < 1 || maxBodyBytes < 1 || maxPixels < 1) {
-            throw new TlbException("serve limits must be positive (max_batch_delay may be 0): workers " + workers + ", batch_size " + batchSize
+        if (workers < 1 || batchSize < 1 || maxBatchDelayMs < 0 || maxQueue < 1 || timeoutMs < 1 || maxBodyBytes < 1
+                || maxPixels < 1) {
+            throw new TlbException("serve limits must be positive (max_batch_delay may be 0): workers " + workers
+                    + ", batch_size " + batchSize
                     + ", max_batch_delay " + maxBatchDelayMs + ", queue " + maxQueue + ", timeout " + timeoutMs
                     + ", max body " + maxBodyBytes + ", max pixels " + maxPixels);
         }
