@@ -21,12 +21,12 @@ import java.nio.file.Path;
  *     thousands of 0.5–10 MB tensors; by default each is a fresh mmap whose pages the kernel
  *     faults in and zeroes on first touch, ~25 % of a step's CPU time here.</li>
  * <li>matmul kernels: PyTorch's "medium" float32 matmul precision hands fp32 matmuls to oneDNN.
- *     Where oneDNN chooses to, it then computes them in bf16 (the reference's mixed_float16
- *     policy, in the 16-bit format CPUs have); where it does not (every machine of this project
- *     so far, including one whose CPU reports avx512_bf16) the results stay float32, bit for bit
- *     the same function, and inference runs ~3x faster than on MKL's generic path. Which of the two happens is measured, not assumed
- *     ({@link #configureMatmuls}). DJL has no call for the setting, so it is made on libtorch's
- *     own symbols.</li>
+ *     Where oneDNN chooses to (Intel Xeons with AMX), it then computes them in bf16 with float32
+ *     accumulation (the reference's mixed_float16 policy, in the 16-bit format CPUs have); where
+ *     it does not (AMD EPYCs with AVX2 or AVX-512, avx512_bf16 included) the results stay float32,
+ *     bit for bit the same function, and inference runs ~3x faster than on MKL's generic path.
+ *     Which of the two happens is measured, not assumed ({@link #configureMatmuls}). DJL has no
+ *     call for the setting, so it is made on libtorch's own symbols.</li>
  * <li>NNPACK is switched off where it cannot run. PyTorch tries it before every convolution
  *     without gradients and, where its initialisation fails (it does on this project's AVX-512
  *     machines), logs "Could not initialize NNPACK! Reason: Unsupported hardware." each time:
@@ -64,8 +64,8 @@ public final class EngineTuning {
     /** How this process computes matmuls, as measured by {@link #configureMatmuls}. */
     public enum Matmuls {
         BFLOAT16("matmuls in bfloat16 (float32 weights, accumulation and other operations)"),
-        FLOAT32_ONEDNN("matmuls in float32 on oneDNN's kernels (a probe matmul stayed unrounded in float32 here,"
-                + " so mixed_precision changes no number)"),
+        FLOAT32_ONEDNN("matmuls in float32 on oneDNN's kernels (a probe matmul stayed unrounded in float32 on"
+                + " this CPU, so mixed_precision changes no number here)"),
         FLOAT32("matmuls in float32");
 
         private final String description;
@@ -84,6 +84,7 @@ public final class EngineTuning {
     private static boolean nnpackChecked;
     private static NativeLibrary libtorch;
     private static Boolean mediumRounds;
+    private static Matmuls matmuls = Matmuls.FLOAT32;
 
     private interface LibC extends Library {
         int mallopt(int param, int value);
@@ -154,20 +155,36 @@ public final class EngineTuning {
      */
     public static synchronized Matmuls configureMatmuls(boolean mixedPrecision) {
         silenceDeprecationWarning();
-        if (!setPrecision(MEDIUM)) {
-            return Matmuls.FLOAT32;
-        }
-        if (mediumRounds == null) {
+        boolean mediumSet = setPrecision(MEDIUM);
+        if (mediumSet && mediumRounds == null) {
             mediumRounds = roundsToBfloat16();
+        }
+        Matmuls mode = choose(mediumSet, mediumSet && mediumRounds, mixedPrecision);
+        if (mediumSet && mode == Matmuls.FLOAT32) {
+            setPrecision(HIGHEST);
+        }
+        matmuls = mode;
+        return mode;
+    }
+
+    /**
+     * The choice {@link #configureMatmuls} makes: whether "medium" precision could be set, whether
+     * a matmul rounds to bfloat16 under it on this CPU (AMX Xeons: yes; this project's AMD EPYCs:
+     * no), and what the config asks for.
+     */
+    static Matmuls choose(boolean mediumSet, boolean mediumRounds, boolean mixedPrecision) {
+        if (!mediumSet) {
+            return Matmuls.FLOAT32;
         }
         if (!mediumRounds) {
             return Matmuls.FLOAT32_ONEDNN;
         }
-        if (mixedPrecision) {
-            return Matmuls.BFLOAT16;
-        }
-        setPrecision(HIGHEST);
-        return Matmuls.FLOAT32;
+        return mixedPrecision ? Matmuls.BFLOAT16 : Matmuls.FLOAT32;
+    }
+
+    /** What the matmuls compute now: the last {@link #configureMatmuls} choice (the engine's float32 before any). */
+    public static synchronized Matmuls matmuls() {
+        return matmuls;
     }
 
     private static boolean setPrecision(int wanted) {

@@ -294,7 +294,7 @@ class CliTest {
         command.addAll(List.of(smallTrain(killed, 3)));
         Process child = new ProcessBuilder(command).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("child.log").toFile()).start();
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
         while (!Files.exists(killed.resolve("checkpoint.bin")) && System.nanoTime() < deadline && child.isAlive()) {
             Thread.sleep(100);
         }

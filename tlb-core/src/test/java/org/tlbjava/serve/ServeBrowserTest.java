@@ -75,25 +75,25 @@ class ServeBrowserTest {
 
     private static void open(String page) {
         browser.get(page);
-        waitUpTo(15).until(d -> "complete".equals(browser.executeScript("return document.readyState")));
+        waitUpTo(60).until(d -> "complete".equals(browser.executeScript("return document.readyState")));
     }
 
     @Test
     void runsListAndRunPageLoadWithoutConsoleErrorsAndShowOnePointPerEpoch() {
         Browser.consoleErrors(browser);
         open(base);
-        waitUpTo(15).until(d -> d.findElements(By.cssSelector("#runs tr[data-run]")).size() == 2);
+        waitUpTo(60).until(d -> d.findElements(By.cssSelector("#runs tr[data-run]")).size() == 2);
         String row = browser.findElement(By.cssSelector("tr[data-run='" + TrainedRuns.RUN + "']")).getText();
         assertTrue(row.contains("finished") && row.contains(TrainedRuns.EPOCHS + " / " + TrainedRuns.EPOCHS), row);
         assertTrue(browser.findElement(By.cssSelector("tr[data-run='live']")).getText().contains("training"));
         open(base + "run.html?name=" + TrainedRuns.RUN);
-        waitUpTo(15).until(d -> points("val_accuracy") > 0);
+        waitUpTo(60).until(d -> points("val_accuracy") > 0);
         for (String series : new String[] {"loss", "val_loss", "accuracy", "val_accuracy"}) {
             assertEquals(TrainedRuns.EPOCHS, points(series), series);
         }
         for (String image : new String[] {"confusion-image", "attention-image"}) {
             WebElement img = browser.findElement(By.id(image));
-            waitUpTo(15).until(d -> ((Number) browser.executeScript("return arguments[0].naturalWidth", img)).intValue() > 0);
+            waitUpTo(60).until(d -> ((Number) browser.executeScript("return arguments[0].naturalWidth", img)).intValue() > 0);
         }
         assertEquals("", browser.findElement(By.id("error")).getText());
         assertEquals(List.of(), Browser.consoleErrors(browser));
@@ -105,9 +105,9 @@ class ServeBrowserTest {
         Path image = tmp.resolve("upload.png");
         Files.write(image, Http.png(Http.image(40, 7)));
         open(base + "try.html?model=" + TrainedRuns.RUN);
-        waitUpTo(15).until(d -> !d.findElements(By.cssSelector("#model option")).isEmpty());
+        waitUpTo(60).until(d -> !d.findElements(By.cssSelector("#model option")).isEmpty());
         browser.findElement(By.id("file")).sendKeys(image.toString());
-        waitUpTo(30).until(d -> d.findElements(By.cssSelector("#bars .bar-row")).size() == 5);
+        waitUpTo(120).until(d -> d.findElements(By.cssSelector("#bars .bar-row")).size() == 5);
         String attention = browser.findElement(By.id("attention")).getAttribute("src");
         assertTrue(attention.startsWith("data:image/png;base64,"), attention);
         assertTrue(browser.findElement(By.id("bars")).getText().contains("%"));
@@ -120,9 +120,9 @@ class ServeBrowserTest {
         Browser.consoleErrors(browser);
         writeHistory(1);
         open(base + "run.html?name=live&poll=300");
-        waitUpTo(15).until(d -> points("val_accuracy") == 1);
+        waitUpTo(60).until(d -> points("val_accuracy") == 1);
         writeHistory(2);
-        waitUpTo(15).until(d -> points("val_accuracy") == 2);
+        waitUpTo(60).until(d -> points("val_accuracy") == 2);
         assertEquals(2, points("loss"));
         assertTrue(browser.findElement(By.id("status")).getText().contains("2 of 5 epochs"));
         assertEquals(List.of(), Browser.consoleErrors(browser));

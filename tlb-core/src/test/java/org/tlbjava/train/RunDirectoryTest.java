@@ -143,7 +143,7 @@ class RunDirectoryTest {
         Splits splits = new DataLocator().load(tmp.resolve("d").toString(), c);
         c.imageSize = 64; // unvalidated on purpose: 32 + 20 < 64
         assertThrows(RuntimeException.class, () -> c.copy().validate());
-        assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
+        assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
             try (BatchLoader loader = BatchLoader.training(splits.train(), c, 32, 0)) {
                 assertThrows(IllegalArgumentException.class, () -> loader.forEach(batch -> { }));
             }
