@@ -1,6 +1,5 @@
 package org.tlbjava.spark;
 
-import ai.djl.pytorch.jni.JniUtils;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.Serializable;
@@ -22,13 +21,12 @@ import org.tlbjava.UsageException;
 import org.tlbjava.cli.Json;
 import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataLocator;
-import org.tlbjava.data.Splits;
+import org.tlbjava.data.DataSource;
 import org.tlbjava.io.AtomicFiles;
-import org.tlbjava.serve.RunReport;
-import org.tlbjava.train.DataRecord;
+import org.tlbjava.model.EngineTuning;
+import org.tlbjava.train.ConsoleProgress;
 import org.tlbjava.train.EpochRecord;
-import org.tlbjava.train.RunDirectory;
-import org.tlbjava.train.Trainer;
+import org.tlbjava.train.Training;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -124,31 +122,36 @@ final class SweepCommand implements Callable<Integer> {
 
     /** One configuration to train, as a Spark task does it. */
     record Run(String name, LinkedHashMap<String, String> overrides) implements Serializable {
-        /** Trains into {@code out/name} as tlb train would, logging there; a failure is the result's error. */
+        /**
+         * Trains into {@code out/name} through the library's lifecycle, as tlb train does (batch
+         * adaptation, data checks, report), logging to {@code out/name.log}; any failure, an
+         * engine {@code Error} included, is this configuration's row, not the sweep's end.
+         */
         Result train(String data, Path out) {
             long start = System.nanoTime();
-            Path dir = out.resolve(name);
+            Integer engineThreads = null;
             try {
-                JniUtils.setNumThreads(1); // one engine thread per task: the tasks share the executor's cores
+                engineThreads = EngineTuning.setThreads(1); // one engine thread per task: the tasks share the cores
                 TlbConfig config = SweepGrid.config(overrides);
-                config.validate();
-                Splits splits = new DataLocator().load(data, config);
-                config.numClasses = splits.classes().size();
-                RunDirectory run = new RunDirectory(dir);
-                run.writeStart(config, splits.classes(), DataRecord.of(data, splits));
-                List<EpochRecord> history;
-                try (PrintStream log = new PrintStream(Files.newOutputStream(dir.resolve("sweep.log")), true,
+                org.tlbjava.train.Run run;
+                try (PrintStream log = new PrintStream(Files.newOutputStream(out.resolve(name + ".log")), true,
                         StandardCharsets.UTF_8)) {
                     log.println("Configuration: " + overrides);
-                    history = new Trainer(config, splits, run, log, false).fit(data);
-                    RunReport.writeAfterTraining(dir, log);
+                    run = Training.start(config, DataSource.at(Path.of(data)), out.resolve(name),
+                            new ConsoleProgress(log, false));
                 }
-                double best = history.stream().mapToDouble(EpochRecord::valAccuracy).max().orElse(Double.NaN);
-                return new Result(name, overrides, best, history.size(), minutes(start), null);
+                double best = run.history().stream().mapToDouble(EpochRecord::valAccuracy).max().orElse(Double.NaN);
+                return new Result(name, overrides, best, run.history().size(), minutes(start), null);
             } catch (TlbException | IOException e) {
                 return new Result(name, overrides, Double.NaN, 0, minutes(start), e.getMessage());
-            } catch (RuntimeException e) { // one configuration's failure is its row, not the sweep's end
+            } catch (RuntimeException e) {
                 return new Result(name, overrides, Double.NaN, 0, minutes(start), "internal error: " + e);
+            } catch (Error e) { // UnsatisfiedLinkError, OutOfMemoryError: the configuration failed, the task lives on
+                return new Result(name, overrides, Double.NaN, 0, minutes(start), "engine failure: " + e);
+            } finally {
+                if (engineThreads != null) {
+                    EngineTuning.setThreads(engineThreads);
+                }
             }
         }
 

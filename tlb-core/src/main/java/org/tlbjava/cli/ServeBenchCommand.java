@@ -15,7 +15,8 @@ import java.util.Random;
 import java.util.concurrent.Callable;
 import javax.imageio.ImageIO;
 import org.tlbjava.TlbException;
-import org.tlbjava.serve.LoadBenchmark;
+import org.tlbjava.bench.LoadBenchmark;
+import org.tlbjava.bench.TrainingBenchmark;
 import org.tlbjava.serve.ModelRegistry;
 import org.tlbjava.serve.ServeLimits;
 import org.tlbjava.serve.TlbServer;
@@ -83,7 +84,7 @@ final class ServeBenchCommand implements Callable<Integer> {
                 }
             }
         }
-        long peak = BenchCommand.peakRssMb();
+        long peak = TrainingBenchmark.peakRssMb();
         System.out.println("peak resident memory (server and clients, one process): " + peak + " MB");
         if (json) {
             System.out.println(Json.line(Map.of("results", rows, "peak_rss_mb", peak, "engine", engineOptions.engine,

@@ -1,24 +1,18 @@
 package org.tlbjava.cli;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.config.TlbConfig;
-import org.tlbjava.data.DataLocator;
-import org.tlbjava.data.Splits;
-import org.tlbjava.io.AtomicFiles;
-import org.tlbjava.train.BatchSizing;
-import org.tlbjava.train.DataRecord;
+import org.tlbjava.data.DataSource;
+import org.tlbjava.train.ConsoleProgress;
 import org.tlbjava.train.EpochRecord;
-import org.tlbjava.train.ProgressBar;
-import org.tlbjava.train.RunDirectory;
-import org.tlbjava.train.Trainer;
+import org.tlbjava.train.Run;
+import org.tlbjava.train.Training;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -62,16 +56,15 @@ final class TrainCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        return resume != null ? resumeRun() : newRun();
+        return report(resume != null ? resumeRun() : newRun());
     }
 
-    private Integer newRun() throws IOException {
+    private Run newRun() throws IOException {
         if (force) {
             throw new UsageException("--force only applies to --resume");
         }
         TlbConfig config = configOptions.resolve();
         imageSizeOption.apply(config, data);
-        boolean batchChosen = batchSize != null || config.batchSize != new TlbConfig().batchSize;
         if (epochs != null) {
             config.epochs = epochs;
         }
@@ -89,95 +82,26 @@ final class TrainCommand implements Callable<Integer> {
         }
         config.validate();
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        checkNewRunDirectory(dir);
-        Splits splits = new DataLocator().load(data, config);
-        config.numClasses = splits.classes().size();
-        String batchNote = BatchSizing.adapt(config, splits.train().size(), batchChosen);
-        if (batchNote != null) {
-            System.out.println(batchNote);
-        }
-        boolean created = !Files.exists(dir);
-        RunDirectory run = new RunDirectory(dir);
-        run.writeStart(config, splits.classes(), DataRecord.of(dataPath(data), splits));
-        System.out.println("Run directory: " + dir);
-        try {
-            return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                    .fit(DataLocator.root(data).toString()), dir);
-        } catch (TlbException e) {
-            if (created && !run.hasCheckpoint()) {
-                AtomicFiles.deleteTree(dir); // nothing of value was written
-            }
-            throw e;
-        }
+        Training.Batch batch = batchSize != null || config.batchSize != new TlbConfig().batchSize
+                ? Training.Batch.CHOSEN : Training.Batch.ADAPTED;
+        return Training.start(config, batch, new DataSource(data), dir, ConsoleProgress.stdout());
     }
 
-    /**
-     * A new run goes into a directory that does not exist yet or is empty, never over other files.
-     * What a run killed before it wrote config.json left (its start files) does not count.
-     */
-    private static void checkNewRunDirectory(Path dir) throws IOException {
-        if (Files.exists(dir.resolve("config.json"))) {
-            throw new UsageException(dir + " already holds a run; use --resume " + dir + " or another --out");
-        }
-        if (Files.exists(dir) && !Files.isDirectory(dir)) {
-            throw new UsageException("--out " + dir + " is a file, not a directory");
-        }
-        if (Files.isDirectory(dir)) {
-            try (var entries = Files.list(dir)) {
-                if (entries.anyMatch(entry -> !RunDirectory.isStartLeftover(entry))) {
-                    throw new UsageException("--out " + dir + " is a directory with other files in it and not a"
-                            + " tlb run; choose a new or empty directory");
-                }
-            }
-        }
-    }
-
-    private Integer resumeRun() throws IOException {
+    private Run resumeRun() throws IOException {
         if (configOptions.given() || imageSizeOption.given() || batchSize != null || learningRate != null || trainLimit != null
                 || valLimit != null || out != null) {
             throw new UsageException("--resume continues " + resume + " with its own config and data; options that"
                     + " change the model, data, optimizer or place (--config, --set, --image-size, --batch-size, --lr, --train-limit,"
                     + " --val-limit, --out) are not allowed with it (only --epochs, --data and --force)");
         }
-        RunDirectory run = new RunDirectory(resume);
-        TlbConfig config = run.readConfig();
-        if (epochs != null) {
-            config.epochs = epochs;
-        }
-        config.validate();
-        DataRecord recorded = run.readData();
-        String dataOption = data != null || recorded == null ? data : recorded.path();
-        Splits splits = new DataLocator().load(dataOption, config);
-        if (!splits.classes().equals(run.readClasses())) {
-            throw new TlbException("the data at " + splits.source() + " has classes " + splits.classes()
-                    + " but the run in " + resume + " was trained on " + run.readClasses());
-        }
-        DataRecord found = DataRecord.of(dataPath(dataOption), splits);
-        if (recorded != null && recorded.fingerprint() != null && !recorded.fingerprint().equals(found.fingerprint())) {
-            if (!force) {
-                throw new TlbException("the data at " + found.path() + " is not the data " + resume + " started on ("
-                        + recorded.path() + "): its images or labels differ (fingerprint " + shortHash(found)
-                        + ", recorded " + shortHash(recorded) + "); pass --force to train on it anyway");
-            }
-            System.out.println("Resuming on different data (--force): " + found.path() + " instead of " + recorded.path());
-        }
-        return report(new Trainer(config, splits, run, System.out, ProgressBar.stdoutIsTerminal())
-                .fit(DataLocator.root(dataOption).toString()), resume);
+        return Training.resume(resume, new Training.Resume(epochs, data == null ? null : new DataSource(data), force),
+                ConsoleProgress.stdout());
     }
 
-    private static String dataPath(String dataOption) {
-        return DataLocator.root(dataOption).toAbsolutePath().normalize().toString();
-    }
-
-    private static String shortHash(DataRecord record) {
-        return record.fingerprint().substring(0, 12);
-    }
-
-    private static Integer report(List<EpochRecord> history, Path dir) {
-        org.tlbjava.serve.RunReport.writeAfterTraining(dir, System.out);
-        if (!history.isEmpty()) {
-            EpochRecord last = history.get(history.size() - 1);
-            System.out.printf(java.util.Locale.ROOT, "Done: %d epochs, val_accuracy %.4f%n", last.epoch(), last.valAccuracy());
+    private static Integer report(Run run) {
+        if (!run.history().isEmpty()) {
+            EpochRecord last = run.history().get(run.history().size() - 1);
+            System.out.printf(Locale.ROOT, "Done: %d epochs, val_accuracy %.4f%n", last.epoch(), last.valAccuracy());
         }
         return 0;
     }

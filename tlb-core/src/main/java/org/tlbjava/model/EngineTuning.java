@@ -4,6 +4,7 @@ import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import com.sun.jna.Library;
 import com.sun.jna.Native;
 import com.sun.jna.NativeLibrary;
@@ -91,6 +92,18 @@ public final class EngineTuning {
     }
 
     private EngineTuning() {}
+
+    /**
+     * Sets the engine's (OpenMP) thread count for parallel work started from the calling thread,
+     * and for threads made after it; returns the count it replaces, for a try/finally to restore.
+     * Loads the engine first: DJL's thread calls fail with an {@code UnsatisfiedLinkError} before.
+     */
+    public static int setThreads(int threads) {
+        Engine.getEngine("PyTorch");
+        int before = JniUtils.getNumThreads();
+        JniUtils.setNumThreads(threads);
+        return before;
+    }
 
     /**
      * The engine settings for a program that trains or runs models with this mixed_precision

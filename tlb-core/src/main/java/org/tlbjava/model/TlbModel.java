@@ -51,13 +51,18 @@ public final class TlbModel extends Module {
         head = addChildBlock("head", new Dense(shape.embedDim(), shape.numClasses()));
     }
 
+    /** Held while the engine's generator is seeded and draws initial weights, so runs on several threads stay seeded. */
+    private static final Object SEEDED_INITIALISATION = new Object();
+
     /** A model with fresh weights drawn from {@code config.seed}: the same seed gives the same weights. */
     public static TlbModel create(TlbConfig config, NDManager manager) {
         config.validate();
         MemoryEstimate.requireFits(config, 1, 0, false);
         TlbModel model = new TlbModel(config);
-        Engine.getInstance().setRandomSeed((int) config.seed);
-        model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
+        synchronized (SEEDED_INITIALISATION) { // the engine's generator is process-wide: one seeded draw at a time
+            Engine.getInstance().setRandomSeed((int) config.seed);
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
+        }
         return model;
     }
 

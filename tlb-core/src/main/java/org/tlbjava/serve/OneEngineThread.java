@@ -1,7 +1,7 @@
 package org.tlbjava.serve;
 
-import ai.djl.pytorch.jni.JniUtils;
 import java.util.function.Supplier;
+import org.tlbjava.model.EngineTuning;
 
 /**
  * Runs model calls with one engine (OpenMP) thread on the calling thread. The engine's threads
@@ -14,7 +14,7 @@ final class OneEngineThread {
     private OneEngineThread() {}
 
     static <T> T call(Supplier<T> modelCall) {
-        JniUtils.setNumThreads(1);
+        EngineTuning.setThreads(1);
         return modelCall.get();
     }
 }

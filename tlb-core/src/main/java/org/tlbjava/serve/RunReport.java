@@ -3,13 +3,13 @@ package org.tlbjava.serve;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.function.Consumer;
 import org.tlbjava.TlbException;
 import org.tlbjava.io.AtomicFiles;
 
@@ -35,13 +35,13 @@ public final class RunReport {
     }
 
     /** {@code report.html} in the run directory at the end of training; a failure only warns, the run is done. */
-    public static void writeAfterTraining(Path runDir, PrintStream out) {
+    public static void writeAfterTraining(Path runDir, Consumer<String> say) {
         Path file = runDir.resolve("report.html");
         try {
             write(runDir, file);
-            out.println("Report: " + file);
+            say.accept("Report: " + file);
         } catch (IOException | TlbException e) {
-            out.println("warning: could not write " + file + ": " + e.getMessage());
+            say.accept("warning: could not write " + file + ": " + e.getMessage());
         }
     }
 

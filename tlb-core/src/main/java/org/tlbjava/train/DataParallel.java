@@ -16,6 +16,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
+import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -43,10 +44,11 @@ public final class DataParallel implements AutoCloseable {
     private final int[] shardStart;
     private final boolean[] ranSinceGather;
     private final ExecutorService pool;
-    private final int callerThreads = JniUtils.getNumThreads();
+    private final int callerThreads;
 
     /** {@code workers} replicas of {@code model} (0: one per available core). */
     public DataParallel(TlbModel model, NDManager manager, int workers) {
+        callerThreads = EngineTuning.setThreads(1); // restored by close()
         int count = workerCount(workers);
         replicas.add(model);
         for (int w = 1; w < count; w++) {
@@ -99,7 +101,7 @@ public final class DataParallel implements AutoCloseable {
 
     private static Thread engineThread(Runnable r) {
         Thread t = new Thread(() -> {
-            JniUtils.setNumThreads(1); // this thread's share of the engine: one core
+            EngineTuning.setThreads(1); // this thread's share of the engine: one core
             r.run();
         }, "tlb-worker");
         t.setDaemon(true);
@@ -273,7 +275,7 @@ public final class DataParallel implements AutoCloseable {
     public void close() {
         if (pool != null) {
             pool.shutdownNow();
-            JniUtils.setNumThreads(callerThreads); // the workers' setting is also the default of threads made later
         }
+        EngineTuning.setThreads(callerThreads); // the workers' setting is also the default of threads made later
     }
 }

@@ -63,10 +63,10 @@ class RecipeTest {
         NDArray labels = manager.create(new int[] {0});
         double z = Math.log(Math.exp(2) + 2);
         double expected = -(0.8 * (2 - z) + 0.1 * (0 - z) + 0.1 * (0 - z));
-        assertEquals(expected, Trainer.loss(logits, labels, c, 1).getFloat(), 1e-6);
+        assertEquals(expected, TrainStep.loss(logits, labels, c, 1).getFloat(), 1e-6);
         c.labelSmoothing = 0;
-        assertEquals(z - 2, Trainer.loss(logits, labels, c, 1).getFloat(), 1e-6, "plain cross-entropy");
-        assertEquals((z - 2) / 4, Trainer.loss(logits, labels, c, 4).getFloat(), 1e-6, "divided by the batch size");
+        assertEquals(z - 2, TrainStep.loss(logits, labels, c, 1).getFloat(), 1e-6, "plain cross-entropy");
+        assertEquals((z - 2) / 4, TrainStep.loss(logits, labels, c, 4).getFloat(), 1e-6, "divided by the batch size");
     }
 
     @Test

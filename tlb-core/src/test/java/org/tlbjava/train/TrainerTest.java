@@ -7,8 +7,6 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -51,7 +49,7 @@ class TrainerTest {
         if (!Files.exists(dir.resolve("config.json"))) {
             run.writeStart(c, splits.classes(), DataRecord.of("test", splits));
         }
-        return new Trainer(c, splits, run, new PrintStream(new ByteArrayOutputStream()), false).fit("test");
+        return new Trainer(c, splits, run, List.of(), new RunControl()).fit("test");
     }
 
     @Test
@@ -183,7 +181,7 @@ class TrainerTest {
                 p.getValue().getArray().setRequiresGradient(true);
             }
             try (DataParallel replicas = new DataParallel(model, manager, workers)) {
-                new Trainer(c, null, null, null, false).accumulateGradients(replicas, manager, batch);
+                new TrainStep(c).accumulateGradients(replicas, manager, batch);
                 replicas.gatherGradients(); // as the optimizer step does first
             }
             List<float[]> out = new ArrayList<>();
@@ -223,13 +221,13 @@ class TrainerTest {
                 p.getValue().getArray().setRequiresGradient(true);
             }
             Optimizer optimizer = new Optimizer(c, model, manager, 1);
-            Trainer trainer = new Trainer(c, null, null, null, false);
+            TrainStep trainStep = new TrainStep(c);
             double accuracy = 0;
             int step = 0;
             try (DataParallel workers = new DataParallel(model, manager, 0)) {
                 workers.reseedDropout(1);
                 while (step < 300 && accuracy < 0.95) {
-                    accuracy = trainer.trainStep(workers, optimizer, manager, batch)[1] / 64.0;
+                    accuracy = trainStep.run(workers, optimizer, manager, batch)[1] / 64.0;
                     step++;
                 }
             }

@@ -1,4 +1,4 @@
-package org.tlbjava.serve;
+package org.tlbjava.bench;
 
 import java.net.URI;
 import java.net.http.HttpClient;

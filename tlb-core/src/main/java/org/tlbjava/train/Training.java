@@ -1,0 +1,157 @@
+package org.tlbjava.train;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
+import org.tlbjava.config.TlbConfig;
+import org.tlbjava.data.DataSource;
+import org.tlbjava.data.Splits;
+import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.serve.RunReport;
+
+/**
+ * Training from Java, with the lifecycle {@code tlb train} has:
+ * <pre>
+ *   TlbConfig config = TlbConfig.load(Path.of("my.json"));   // or new TlbConfig(), Presets.apply("fast", …)
+ *   Run run = Training.start(config, DataSource.at(Path.of("photos")), Path.of("runs/photos"),
+ *           ConsoleProgress.stdout());
+ *   try (TlbClassifier classifier = run.bestModel()) {
+ *       System.out.println(classifier.predict(image).className());
+ *   }
+ * </pre>
+ * A new run goes into a new or empty directory; the data's classes set {@code num_classes}, and
+ * a batch left at its default shrinks to give small data ten steps an epoch. A run that fails
+ * before its first checkpoint leaves no directory behind (when it made it); one stopped through
+ * its {@link RunControl} or killed continues with {@link #resume}, exactly as if never
+ * interrupted. The report ({@code report.html}) is written at the end.
+ */
+public final class Training {
+    private Training() {}
+
+    /** How {@link #resume} continues a run: {@code epochs} to extend it to (null: as configured), other data, --force. */
+    public record Resume(Integer epochs, DataSource data, boolean force) {
+        /** Continue as recorded: the run's own epochs and data. */
+        public static Resume asRecorded() {
+            return new Resume(null, null, false);
+        }
+    }
+
+    /** Whether a run's batch_size is kept as it is, or shrunk to give small data ten steps an epoch. */
+    public enum Batch {
+        /** The user chose it: kept, or refused (naming the size that fits) when an epoch's images cannot fill it. */
+        CHOSEN,
+        /** Left at its default: shrunk when it gives fewer than ten steps an epoch. */
+        ADAPTED
+    }
+
+    /**
+     * Trains a new run of {@code config} on {@code data} into {@code out}; the caller's config is
+     * not changed. A batch_size other than the default counts as chosen.
+     */
+    public static Run start(TlbConfig config, DataSource data, Path out, TrainingListener... listeners) throws IOException {
+        Batch batch = config.batchSize != new TlbConfig().batchSize ? Batch.CHOSEN : Batch.ADAPTED;
+        return start(config, batch, data, out, listeners);
+    }
+
+    /** {@link #start(TlbConfig, DataSource, Path, TrainingListener...)}, saying whether the batch size was chosen. */
+    public static Run start(TlbConfig config, Batch batch, DataSource data, Path out, TrainingListener... listeners)
+            throws IOException {
+        TlbConfig c = config.copy().validate();
+        checkNewRunDirectory(out);
+        Splits splits = data.load(c);
+        c.numClasses = splits.classes().size();
+        String batchNote = BatchSizing.adapt(c, splits.train().size(), batch == Batch.CHOSEN);
+        List<TrainingListener> all = List.of(listeners);
+        if (batchNote != null) {
+            all.forEach(l -> l.logged(batchNote));
+        }
+        boolean created = !Files.exists(out);
+        RunDirectory run = new RunDirectory(out);
+        run.writeStart(c, splits.classes(), DataRecord.of(data.path(), splits));
+        all.forEach(l -> l.logged("Run directory: " + out));
+        try {
+            return fit(c, splits, run, data, all);
+        } catch (IOException | RuntimeException | Error e) {
+            if (created && !run.hasCheckpoint()) {
+                AtomicFiles.deleteTree(out); // nothing of value was written
+            }
+            throw e;
+        }
+    }
+
+    /** Continues the run in {@code dir} after its last completed epoch, on the data it recorded. */
+    public static Run resume(Path dir, TrainingListener... listeners) throws IOException {
+        return resume(dir, Resume.asRecorded(), listeners);
+    }
+
+    /**
+     * Continues the run in {@code dir} after its last completed epoch. Data whose images or labels
+     * differ from the recorded fingerprint is refused unless {@code force}.
+     */
+    public static Run resume(Path dir, Resume how, TrainingListener... listeners) throws IOException {
+        RunDirectory run = new RunDirectory(dir);
+        TlbConfig config = run.readConfig();
+        if (how.epochs() != null) {
+            config.epochs = how.epochs();
+        }
+        config.validate();
+        DataRecord recorded = run.readData();
+        DataSource data = how.data() != null || recorded == null ? how.data() : new DataSource(recorded.path());
+        if (data == null) {
+            data = DataSource.standard(); // a run written before data records
+        }
+        Splits splits = data.load(config);
+        if (!splits.classes().equals(run.readClasses())) {
+            throw new TlbException("the data at " + splits.source() + " has classes " + splits.classes()
+                    + " but the run in " + dir + " was trained on " + run.readClasses());
+        }
+        List<TrainingListener> all = List.of(listeners);
+        DataRecord found = DataRecord.of(data.path(), splits);
+        if (recorded != null && recorded.fingerprint() != null && !recorded.fingerprint().equals(found.fingerprint())) {
+            if (!how.force()) {
+                throw new TlbException("the data at " + found.path() + " is not the data " + dir + " started on ("
+                        + recorded.path() + "): its images or labels differ (fingerprint " + shortHash(found)
+                        + ", recorded " + shortHash(recorded) + "); pass --force to train on it anyway");
+            }
+            all.forEach(l -> l.logged("Resuming on different data (--force): " + found.path() + " instead of "
+                    + recorded.path()));
+        }
+        return fit(config, splits, run, data, all);
+    }
+
+    private static Run fit(TlbConfig config, Splits splits, RunDirectory run, DataSource data,
+            List<TrainingListener> listeners) throws IOException {
+        List<EpochRecord> history = new Trainer(config, splits, run, listeners, new RunControl())
+                .fit(data.root().toString());
+        RunReport.writeAfterTraining(run.path(), line -> listeners.forEach(l -> l.logged(line)));
+        return new Run(run.path(), history, config.epochs);
+    }
+
+    /**
+     * A new run goes into a directory that does not exist yet or is empty, never over other files.
+     * What a run killed before it wrote config.json left (its start files) does not count.
+     */
+    private static void checkNewRunDirectory(Path dir) throws IOException {
+        if (Files.exists(dir.resolve("config.json"))) {
+            throw new UsageException(dir + " already holds a run; use --resume " + dir + " or another --out");
+        }
+        if (Files.exists(dir) && !Files.isDirectory(dir)) {
+            throw new UsageException("--out " + dir + " is a file, not a directory");
+        }
+        if (Files.isDirectory(dir)) {
+            try (var entries = Files.list(dir)) {
+                if (entries.anyMatch(entry -> !RunDirectory.isStartLeftover(entry))) {
+                    throw new UsageException("--out " + dir + " is a directory with other files in it and not a"
+                            + " tlb run; choose a new or empty directory");
+                }
+            }
+        }
+    }
+
+    private static String shortHash(DataRecord record) {
+        return record.fingerprint().substring(0, 12);
+    }
+}
