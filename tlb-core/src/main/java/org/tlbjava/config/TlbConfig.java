@@ -232,21 +232,10 @@ public final class TlbConfig {
     /** Checks every value; throws one message listing each problem. */
     public TlbConfig validate() {
         List<String> problems = new ArrayList<>();
-        positive(problems, "batch_size", batchSize);
-        positive(problems, "epochs", epochs);
-        positive(problems, "image_size", imageSize);
-        positive(problems, "patch_size", patchSize);
-        positive(problems, "embed_dim", embedDim);
-        positive(problems, "chunk_size", chunkSize);
-        positive(problems, "r", r);
-        positive(problems, "num_layers", numLayers);
-        positive(problems, "num_heads", numHeads);
-        positive(problems, "key_dim", keyDim);
-        positive(problems, "train_slice", trainSlice);
-        positive(problems, "max_image_pixels", maxImagePixels);
-        if (numClasses < 2) {
-            problems.add("num_classes must be at least 2, got " + numClasses);
-        }
+        Checks.positive(problems, "batch_size", batchSize);
+        Checks.positive(problems, "epochs", epochs);
+        Checks.positive(problems, "train_slice", trainSlice);
+        Checks.positive(problems, "max_image_pixels", maxImagePixels);
         if (microBatchSize < 0) {
             problems.add("micro_batch_size must be 0 (automatic) or positive, got " + microBatchSize);
         }
@@ -271,39 +260,25 @@ public final class TlbConfig {
                     + (inputShape[0] + resizeMargin) + "; raise resize_margin to at least "
                     + (imageSize - inputShape[0]) + " or lower image_size");
         }
-        if (imageSize > 0 && patchSize > 0 && imageSize % patchSize != 0) {
-            problems.add("image_size " + imageSize + " is not divisible by patch_size " + patchSize);
-        } else if (imageSize > 0 && patchSize > 0 && chunkSize > 0
-                && numPatches() % chunkSize != 0) {
-            problems.add("the patch count " + numPatches() + " ((image_size/patch_size)^2) is not"
-                    + " divisible by chunk_size " + chunkSize);
-        }
-        oneOf(problems, "variant", variant, ModelConfig.KERAS, ModelConfig.PAPER);
-        oneOf(problems, "readout", readout, "auto", ModelConfig.LAST_CHUNK, ModelConfig.STATE);
-        oneOf(problems, "stem", stem, "patch", ModelConfig.CONV_STEM);
-        positive(problems, "state_tokens", stateTokens);
-        if (learnedState && !ModelConfig.PAPER.equals(variant)) {
-            problems.add("learned_state applies to variant paper (the keras state starts at zeros, as the reference's)");
-        }
-        rate(problems, "ffn_drop", ffnDrop);
-        rate(problems, "attn_drop", attnDrop);
+        problems.addAll(ModelConfig.problems(variant, imageSize, patchSize, embedDim, chunkSize, r, numLayers,
+                numHeads, keyDim, ffnDrop, attnDrop, numClasses, stateTokens, learnedState, resolvedReadout(), stem));
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             problems.add("learning_rate must be a positive number, got " + learningRate);
         }
         if (!(weightDecay >= 0) || Double.isInfinite(weightDecay)) {
             problems.add("weight_decay must be a non-negative number, got " + weightDecay);
         }
-        oneOf(problems, "lr_schedule", lrSchedule, CONSTANT, COSINE);
-        oneOf(problems, "weight_decay_on", weightDecayOn, "all", "weights");
-        oneOf(problems, "augmentation", augmentation, RESIZE_CROP, PAD_CROP);
+        Checks.oneOf(problems, "lr_schedule", lrSchedule, CONSTANT, COSINE);
+        Checks.oneOf(problems, "weight_decay_on", weightDecayOn, "all", "weights");
+        Checks.oneOf(problems, "augmentation", augmentation, RESIZE_CROP, PAD_CROP);
         if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
             problems.add("warmup_epochs must be in [0, epochs], got " + warmupEpochs);
         }
         if (!(minLr >= 0) || minLr > learningRate) {
             problems.add("min_lr must be in [0, learning_rate], got " + minLr);
         }
-        rate(problems, "label_smoothing", labelSmoothing);
-        rate(problems, "ema_decay", emaDecay);
+        Checks.rate(problems, "label_smoothing", labelSmoothing);
+        Checks.rate(problems, "ema_decay", emaDecay);
         if (!(gradClipNorm >= 0) || Double.isInfinite(gradClipNorm)) {
             problems.add("grad_clip_norm must be 0 (off) or a positive number, got " + gradClipNorm);
         }
@@ -324,42 +299,19 @@ public final class TlbConfig {
         return this;
     }
 
-    private static void positive(List<String> problems, String key, long value) {
-        if (value <= 0) {
-            problems.add(key + " must be positive, got " + value);
-        }
-    }
-
-    private static void oneOf(List<String> problems, String key, String value, String... allowed) {
-        if (!java.util.Arrays.asList(allowed).contains(value)) {
-            problems.add(key + " must be one of " + String.join(", ", allowed) + ", got " + value);
-        }
-    }
-
-    private static void rate(List<String> problems, String key, double value) {
-        if (!(value >= 0 && value < 1)) {
-            problems.add(key + " must be in [0, 1), got " + value);
-        }
-    }
-
     /** The network's part of this config, "auto" settings resolved; what model blocks are given. */
     @JsonIgnore
     public ModelConfig model() {
-        String resolvedReadout = "auto".equals(readout)
-                ? (ModelConfig.PAPER.equals(variant) ? ModelConfig.STATE : ModelConfig.LAST_CHUNK) : readout;
         return new ModelConfig(variant, imageSize, patchSize, embedDim, chunkSize, r, numLayers, numHeads, keyDim,
-                ffnDrop, attnDrop, numClasses, stateTokens, learnedState, resolvedReadout, stem, seed);
+                ffnDrop, attnDrop, numClasses, stateTokens, learnedState, resolvedReadout(), stem);
     }
 
-    @JsonIgnore
-    public int numPatches() {
-        int side = imageSize / patchSize;
-        return side * side;
-    }
-
-    @JsonIgnore
-    public int numChunks() {
-        return numPatches() / chunkSize;
+    /** readout with auto resolved: the paper variant reads its state, the keras one its last chunk. */
+    private String resolvedReadout() {
+        if (!"auto".equals(readout)) {
+            return readout;
+        }
+        return ModelConfig.PAPER.equals(variant) ? ModelConfig.STATE : ModelConfig.LAST_CHUNK;
     }
 
     public String toJson() {

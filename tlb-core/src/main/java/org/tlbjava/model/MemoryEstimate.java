@@ -30,7 +30,7 @@ public final class MemoryEstimate {
         double models = training ? weights * (2.0 * (replicas + 1) + 2) : weights * replicas;
         double width = Math.max(4.0 * c.embedDim, 3.0 * c.numHeads * c.keyDim);
         double blocks = c.numLayers + (c.numLayers + c.r - 1) / c.r + 1.0;
-        double perImage = REFERENCE_ACTIVATION_BYTES * (c.numPatches() / REFERENCE_TOKENS)
+        double perImage = REFERENCE_ACTIVATION_BYTES * (c.model().numPatches() / REFERENCE_TOKENS)
                 * (width / REFERENCE_WIDTH) * (blocks / REFERENCE_BLOCKS) * (training ? 1 : 0.1);
         return models + perImage * imagesPerPass * replicas;
     }

@@ -14,7 +14,7 @@ final class OneEngineThread {
     private OneEngineThread() {}
 
     static <T> T call(Supplier<T> modelCall) {
-        EngineTuning.setThreads(1);
+        EngineTuning.setThreads(1); // kept: the batcher's threads call nothing else, and a change of count rebuilds the pool
         return modelCall.get();
     }
 }

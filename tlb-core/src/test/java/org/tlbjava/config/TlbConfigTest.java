@@ -32,7 +32,7 @@ class TlbConfigTest {
         assertEquals(0.2, c.attnDrop);
         assertEquals(1, c.numHeads);
         assertEquals(52, c.inputShape[0] + c.resizeMargin);
-        assertEquals(18, c.numChunks());
+        assertEquals(18, c.model().numChunks());
     }
 
     @Test
@@ -123,5 +123,20 @@ class TlbConfigTest {
         String message = assertThrows(UsageException.class, c::validate).getMessage();
         assertTrue(message.contains("lr_schedule") && message.contains("label_smoothing") && message.contains("pad_crop"),
                 message);
+    }
+
+    /** The model's config checks itself: no ModelConfig describes a network that cannot be built. */
+    @Test
+    void aModelConfigRefusesSettingsThatMakeNoNetwork() {
+        ModelConfig keras = new TlbConfig().model();
+        assertEquals(144, keras.numPatches());
+        assertEquals(18, keras.numChunks());
+        assertEquals(ModelConfig.LAST_CHUNK, keras.readout(), "auto reads the last chunk for keras");
+        UsageException e = assertThrows(UsageException.class, () -> new ModelConfig("keras", 48, 4, 64, 7, 2, 4, 1, 64,
+                0.2, 1.5, 10, 8, true, "auto", "patch"));
+        for (String problem : new String[] {"not divisible by chunk_size 7", "readout must be one of auto",
+            "learned_state applies to variant paper", "attn_drop must be in [0, 1)"}) {
+            assertTrue(e.getMessage().contains(problem), e.getMessage());
+        }
     }
 }

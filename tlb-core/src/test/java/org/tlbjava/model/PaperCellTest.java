@@ -129,7 +129,7 @@ class PaperCellTest {
             long attention = 3 * 2 * d + 3 * (d * inner + inner) + (inner * d + d);
             long ffn = 2 * d + (d * 4 * d + 4 * d) + (4 * d * d + d);
             long blocks = c.numLayers + (c.numLayers + c.r - 1) / c.r + 1;
-            long patch = d * 3 * c.patchSize * c.patchSize + d + (long) c.numPatches() * d + 2 * d;
+            long patch = d * 3 * c.patchSize * c.patchSize + d + (long) c.model().numPatches() * d + 2 * d;
             long state = (long) c.stateTokens * d;
             long readout = 2 * d + d * c.numClasses + c.numClasses;
             assertEquals(patch + blocks * (attention + ffn) + state + readout, TlbModel.parameterCount(c), heads + " heads");
@@ -143,7 +143,7 @@ class PaperCellTest {
         TlbModel model = TlbModel.create(c, manager);
         List<NDArray> maps = new ArrayList<>();
         model.forward(ps, manager.randomUniform(0, 1, new Shape(2, 3, 48, 48)), false, maps);
-        assertEquals(c.numChunks(), maps.size());
+        assertEquals(c.model().numChunks(), maps.size());
         assertEquals(new Shape(2, 1, 5, 8), maps.get(0).getShape());
     }
 }

@@ -269,7 +269,7 @@ class PlainPathTest {
             }
             NDArray patches = Conv2d.conv2d(x, params.pop(), params.pop(), new Shape(c.patchSize, c.patchSize))
                     .singletonOrThrow().reshape(batch, c.embedDim, -1).transpose(0, 2, 1).add(params.pop());
-            NDArray chunks = layerNorm(patches).reshape(batch, c.numChunks(), c.chunkSize, c.embedDim);
+            NDArray chunks = layerNorm(patches).reshape(batch, c.model().numChunks(), c.chunkSize, c.embedDim);
             NDArray[] out = "paper".equals(c.variant) ? paper(chunks, batch) : keras(chunks, batch);
             NDArray features = out[1] == null ? out[0].mean(new int[] {1}) : layerNorm(out[1]).mean(new int[] {1});
             return Linear.linear(features, params.pop(), params.pop()).singletonOrThrow();
@@ -288,7 +288,7 @@ class PlainPathTest {
             NDArray[] tlbBlock = block(false);
             NDArray slow = chunks.getManager().zeros(new Shape(batch, c.chunkSize, c.embedDim));
             NDArray fast = null;
-            for (int chunk = 0; chunk < c.numChunks(); chunk++) {
+            for (int chunk = 0; chunk < c.model().numChunks(); chunk++) {
                 fast = chunks.get(":, {}", chunk);
                 for (int i = 0; i < blocks.size(); i++) {
                     fast = ffn(blocks.get(i), attention(blocks.get(i), 0, fast, fast, fast));
@@ -333,7 +333,7 @@ class PlainPathTest {
             }
             NDArray position = m.create(table, new Shape(c.stateTokens, c.embedDim));
             NDArray fast = null;
-            for (int chunk = 0; chunk < c.numChunks(); chunk++) {
+            for (int chunk = 0; chunk < c.model().numChunks(); chunk++) {
                 NDArray memory = state.add(position);
                 fast = chunks.get(":, {}", chunk);
                 for (int layer = 0; layer < c.numLayers; layer++) {
