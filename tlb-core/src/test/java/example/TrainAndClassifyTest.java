@@ -10,6 +10,7 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -17,7 +18,9 @@ import org.tlbjava.config.TlbConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.Run;
+import org.tlbjava.train.RunControl;
 import org.tlbjava.train.Training;
+import org.tlbjava.train.TrainingListener;
 import org.tlbjava.testing.Synthetic;
 
 /** The README's Java example runs as printed, and its stopped-then-resumed run equals an uninterrupted one. */
@@ -40,7 +43,7 @@ class TrainAndClassifyTest {
         System.arraycopy(SMALL, 0, args, 3, SMALL.length);
         String printed = stdout(() -> TrainAndClassify.main(args));
 
-        assertTrue(printed.contains("Stopped before the end of epoch 2; --resume continues after epoch 1"), printed);
+        assertTrue(printed.contains("Stopped after epoch 1 of 3; --resume continues it"), printed);
         assertTrue(printed.contains("Resuming " + out + " after epoch 1 of 3"), printed);
         assertTrue(printed.contains(image + ": "), printed);
         assertFalse(printed.contains("Exception"), printed);
@@ -56,6 +59,46 @@ class TrainAndClassifyTest {
         assertEquals(withoutSeconds(uninterrupted.history()), withoutSeconds(Training.resume(out).history()),
                 "a finished run resumed changes nothing, and its history is the uninterrupted run's");
         assertArrayEquals(Files.readAllBytes(straight.resolve("model.params")), Files.readAllBytes(out.resolve("model.params")));
+
+        Path cut = tmp.resolve("cut");
+        StopAtStep stop = new StopAtStep(2, 2);
+        Run stopped = Training.start(config, DataSource.at(photos), cut, stop);
+        assertFalse(stopped.finished());
+        assertEquals(1, stopped.history().size(), "epoch 2, stopped at its step 2, is dropped");
+        assertTrue(stop.lines.contains("Stopped during epoch 2, which is dropped; --resume continues after epoch 1"),
+                stop.lines.toString());
+        assertEquals(withoutSeconds(uninterrupted.history()), withoutSeconds(Training.resume(cut).history()));
+        assertArrayEquals(Files.readAllBytes(straight.resolve("model.params")), Files.readAllBytes(cut.resolve("model.params")));
+    }
+
+    /** Stops the run after step {@code step} of epoch {@code epoch}, and keeps the log lines. */
+    private static final class StopAtStep implements TrainingListener {
+        private final int epoch;
+        private final int step;
+        private final List<String> lines = new ArrayList<>();
+        private RunControl control;
+
+        StopAtStep(int epoch, int step) {
+            this.epoch = epoch;
+            this.step = step;
+        }
+
+        @Override
+        public void started(RunControl control) {
+            this.control = control;
+        }
+
+        @Override
+        public void logged(String line) {
+            lines.add(line);
+        }
+
+        @Override
+        public void stepFinished(Step done) {
+            if (done.epoch() == epoch && done.step() == step) {
+                control.stop();
+            }
+        }
     }
 
     private static List<EpochRecord> withoutSeconds(List<EpochRecord> history) {

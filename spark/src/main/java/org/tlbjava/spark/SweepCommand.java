@@ -129,29 +129,36 @@ final class SweepCommand implements Callable<Integer> {
          */
         Result train(String data, Path out) {
             long start = System.nanoTime();
-            Integer engineThreads = null;
-            try {
-                engineThreads = EngineTuning.setThreads(1); // one engine thread per task: the tasks share the cores
-                TlbConfig config = SweepGrid.config(overrides);
-                org.tlbjava.train.Run run;
-                try (PrintStream log = new PrintStream(Files.newOutputStream(out.resolve(name + ".log")), true,
-                        StandardCharsets.UTF_8)) {
-                    log.println("Configuration: " + overrides);
-                    run = Training.start(config, DataSource.at(Path.of(data)), out.resolve(name),
+            try (PrintStream log = new PrintStream(Files.newOutputStream(out.resolve(name + ".log")), true,
+                    StandardCharsets.UTF_8)) {
+                log.println("Configuration: " + overrides);
+                String error = null;
+                org.tlbjava.train.Run run = null;
+                Integer engineThreads = null;
+                try {
+                    engineThreads = EngineTuning.setThreads(1); // one engine thread per task: the tasks share the cores
+                    run = Training.start(SweepGrid.config(overrides), DataSource.at(Path.of(data)), out.resolve(name),
                             new ConsoleProgress(log, false));
+                } catch (TlbException | IOException e) {
+                    error = e.getMessage();
+                } catch (RuntimeException e) {
+                    error = "internal error: " + e;
+                } catch (Error e) { // UnsatisfiedLinkError, OutOfMemoryError: the configuration failed, the task lives on
+                    error = "engine failure: " + e;
+                } finally {
+                    if (engineThreads != null) {
+                        EngineTuning.setThreads(engineThreads);
+                    }
+                }
+                if (error != null) {
+                    log.println("error: " + error);
+                    return new Result(name, overrides, Double.NaN, 0, minutes(start), error);
                 }
                 double best = run.history().stream().mapToDouble(EpochRecord::valAccuracy).max().orElse(Double.NaN);
                 return new Result(name, overrides, best, run.history().size(), minutes(start), null);
-            } catch (TlbException | IOException e) {
-                return new Result(name, overrides, Double.NaN, 0, minutes(start), e.getMessage());
-            } catch (RuntimeException e) {
-                return new Result(name, overrides, Double.NaN, 0, minutes(start), "internal error: " + e);
-            } catch (Error e) { // UnsatisfiedLinkError, OutOfMemoryError: the configuration failed, the task lives on
-                return new Result(name, overrides, Double.NaN, 0, minutes(start), "engine failure: " + e);
-            } finally {
-                if (engineThreads != null) {
-                    EngineTuning.setThreads(engineThreads);
-                }
+            } catch (IOException e) {
+                return new Result(name, overrides, Double.NaN, 0, minutes(start), "cannot write " + name + ".log: "
+                        + e.getMessage());
             }
         }
 

@@ -48,7 +48,7 @@ final class SummaryCommand implements Callable<Integer> {
             ModelConfig m = c.model();
             List<String[]> rows = new ArrayList<>();
             rows.add(row("patch_embedding (PatchEmbedding" + (m.convStem() ? ", conv stem" : "") + ")",
-                    shape(c.model().numChunks(), c.chunkSize, c.embedDim), counts.get("patch_embedding")));
+                    shape(m.numChunks(), c.chunkSize, c.embedDim), counts.get("patch_embedding")));
             rows.add(row(m.paper() ? "rnn (RNN over the paper's TLB cell)" : "rnn (RNN over CustomRecurrentCell)",
                     shape(c.chunkSize, c.embedDim), counts.get("rnn")));
             for (Map.Entry<String, Long> block : cellCounts.entrySet()) {

@@ -82,8 +82,7 @@ final class TrainCommand implements Callable<Integer> {
         }
         config.validate();
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
-        Training.Batch batch = batchSize != null || config.batchSize != new TlbConfig().batchSize
-                ? Training.Batch.CHOSEN : Training.Batch.ADAPTED;
+        Training.Batch batch = batchSize != null ? Training.Batch.CHOSEN : Training.Batch.of(config);
         return Training.start(config, batch, new DataSource(data), dir, ConsoleProgress.stdout());
     }
 

@@ -57,9 +57,7 @@ public record ModelConfig(String variant, int imageSize, int patchSize, int embe
                     + " divisible by chunk_size " + chunkSize);
         }
         Checks.oneOf(problems, "variant", variant, KERAS, PAPER);
-        if (!LAST_CHUNK.equals(readout) && !STATE.equals(readout)) {
-            problems.add("readout must be one of auto, last_chunk, state, got " + readout);
-        }
+        Checks.oneOf(problems, "readout", readout, LAST_CHUNK, STATE);
         Checks.oneOf(problems, "stem", stem, PATCH_STEM, CONV_STEM);
         if (learnedState && !PAPER.equals(variant)) {
             problems.add("learned_state applies to variant paper (the keras state starts at zeros, as the reference's)");

@@ -34,6 +34,8 @@ public final class TlbConfig {
     public static final String COSINE = "cosine";
     public static final String RESIZE_CROP = "resize_crop";
     public static final String PAD_CROP = "pad_crop";
+    /** readout: chosen by the variant. */
+    public static final String AUTO = "auto";
 
     static final ObjectMapper JSON =
             new ObjectMapper()
@@ -260,8 +262,12 @@ public final class TlbConfig {
                     + (inputShape[0] + resizeMargin) + "; raise resize_margin to at least "
                     + (imageSize - inputShape[0]) + " or lower image_size");
         }
+        String[] readouts = {AUTO, ModelConfig.LAST_CHUNK, ModelConfig.STATE};
+        Checks.oneOf(problems, "readout", readout, readouts);
+        // an unknown readout gets that one message, not a second one from the model's check
+        String modelReadout = java.util.Arrays.asList(readouts).contains(readout) ? resolvedReadout() : ModelConfig.LAST_CHUNK;
         problems.addAll(ModelConfig.problems(variant, imageSize, patchSize, embedDim, chunkSize, r, numLayers,
-                numHeads, keyDim, ffnDrop, attnDrop, numClasses, stateTokens, learnedState, resolvedReadout(), stem));
+                numHeads, keyDim, ffnDrop, attnDrop, numClasses, stateTokens, learnedState, modelReadout, stem));
         if (!(learningRate > 0) || Double.isInfinite(learningRate)) {
             problems.add("learning_rate must be a positive number, got " + learningRate);
         }
@@ -308,7 +314,7 @@ public final class TlbConfig {
 
     /** readout with auto resolved: the paper variant reads its state, the keras one its last chunk. */
     private String resolvedReadout() {
-        if (!"auto".equals(readout)) {
+        if (!AUTO.equals(readout)) {
             return readout;
         }
         return ModelConfig.PAPER.equals(variant) ? ModelConfig.STATE : ModelConfig.LAST_CHUNK;

@@ -31,11 +31,6 @@ public record DataSource(String location) {
         return root().toAbsolutePath().normalize().toString();
     }
 
-    /** Whether this is an image folder (images scaled on loading) rather than CIFAR-10. */
-    public boolean imageFolder() {
-        return DataLocator.isImageFolder(location);
-    }
-
     /** The train/val(/test) splits, sampled down to the config's limits. */
     public Splits load(TlbConfig config) {
         return new DataLocator().load(location, config);

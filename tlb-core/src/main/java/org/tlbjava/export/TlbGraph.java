@@ -97,7 +97,7 @@ final class TlbGraph {
 
     /** The patches split into chunks of chunk_size tokens, each [batch, chunk_size, dim]. */
     private String[] chunks(String tokens) {
-        int n = c.model().numChunks();
+        int n = m.numChunks();
         return g.ops("Split", n, new String[] {tokens}, attr("axis", 1L), attr("num_outputs", (long) n));
     }
 

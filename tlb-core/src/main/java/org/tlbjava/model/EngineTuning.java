@@ -99,10 +99,15 @@ public final class EngineTuning {
      * Loads the engine first: DJL's thread calls fail with an {@code UnsatisfiedLinkError} before.
      */
     public static int setThreads(int threads) {
-        Engine.getEngine("PyTorch");
-        int before = JniUtils.getNumThreads();
+        int before = threads();
         JniUtils.setNumThreads(threads);
         return before;
+    }
+
+    /** The engine's thread count for parallel work started from the calling thread (loading the engine first). */
+    public static int threads() {
+        Engine.getEngine("PyTorch");
+        return JniUtils.getNumThreads();
     }
 
     /**

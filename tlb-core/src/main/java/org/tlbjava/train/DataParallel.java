@@ -48,7 +48,7 @@ public final class DataParallel implements AutoCloseable {
 
     /** {@code workers} replicas of {@code model} (0: one per available core). */
     public DataParallel(TlbModel model, NDManager manager, int workers) {
-        callerThreads = EngineTuning.setThreads(1); // restored by close()
+        callerThreads = EngineTuning.threads();
         int count = workerCount(workers);
         replicas.add(model);
         for (int w = 1; w < count; w++) {
@@ -275,7 +275,7 @@ public final class DataParallel implements AutoCloseable {
     public void close() {
         if (pool != null) {
             pool.shutdownNow();
+            EngineTuning.setThreads(callerThreads); // the workers' setting is also the default of threads made later
         }
-        EngineTuning.setThreads(callerThreads); // the workers' setting is also the default of threads made later
     }
 }

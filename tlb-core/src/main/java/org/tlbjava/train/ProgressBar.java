@@ -29,7 +29,7 @@ public final class ProgressBar {
         return System.console() != null && System.getenv("TERM") != null && !"dumb".equals(System.getenv("TERM"));
     }
 
-    public double elapsedSeconds() {
+    private double elapsedSeconds() {
         return (System.nanoTime() - start) / 1e9;
     }
 

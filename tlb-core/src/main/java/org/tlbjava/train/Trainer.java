@@ -77,7 +77,6 @@ final class Trainer {
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true); // after loading: it replaces the arrays
             }
-            listeners.forEach(l -> l.started(control));
             try (DataParallel workers = new DataParallel(model, manager, step.workers())) {
                 say(log, String.format(Locale.ROOT, "Data: %s: %d train (%s), %d val images (%s); %d classes",
                         data.source(), data.train().size(), Splits.perClass(data.train()), data.val().size(),
@@ -90,10 +89,14 @@ final class Trainer {
                 say(log, "Recipe: " + recipe());
                 RunEta eta = new RunEta((long) config.epochs * stepsPerEpoch(), optimizer.steps(), data.val().size());
                 for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
-                    EpochRecord record = control.stopRequested() ? null : epoch(workers, optimizer, manager, epoch, eta);
+                    if (control.stopRequested()) {
+                        say(log, "Stopped after epoch " + epoch + " of " + config.epochs + "; --resume continues it");
+                        break;
+                    }
+                    EpochRecord record = epoch(workers, optimizer, manager, epoch, eta);
                     if (record == null) {
-                        say(log, "Stopped before the end of epoch " + (epoch + 1) + "; --resume continues after epoch "
-                                + epoch);
+                        say(log, "Stopped during epoch " + (epoch + 1) + ", which is dropped; --resume continues after"
+                                + " epoch " + epoch);
                         break;
                     }
                     boolean best = history.stream().allMatch(h -> record.valAccuracy() > h.valAccuracy());

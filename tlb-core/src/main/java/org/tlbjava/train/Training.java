@@ -44,7 +44,12 @@ public final class Training {
         /** The user chose it: kept, or refused (naming the size that fits) when an epoch's images cannot fill it. */
         CHOSEN,
         /** Left at its default: shrunk when it gives fewer than ten steps an epoch. */
-        ADAPTED
+        ADAPTED;
+
+        /** CHOSEN when {@code config}'s batch_size is not the default. */
+        public static Batch of(TlbConfig config) {
+            return config.batchSize != new TlbConfig().batchSize ? CHOSEN : ADAPTED;
+        }
     }
 
     /**
@@ -52,28 +57,28 @@ public final class Training {
      * not changed. A batch_size other than the default counts as chosen.
      */
     public static Run start(TlbConfig config, DataSource data, Path out, TrainingListener... listeners) throws IOException {
-        Batch batch = config.batchSize != new TlbConfig().batchSize ? Batch.CHOSEN : Batch.ADAPTED;
-        return start(config, batch, data, out, listeners);
+        return start(config, Batch.of(config), data, out, listeners);
     }
 
     /** {@link #start(TlbConfig, DataSource, Path, TrainingListener...)}, saying whether the batch size was chosen. */
     public static Run start(TlbConfig config, Batch batch, DataSource data, Path out, TrainingListener... listeners)
             throws IOException {
+        List<TrainingListener> all = List.of(listeners);
+        RunControl control = announce(all);
         TlbConfig c = config.copy().validate();
         checkNewRunDirectory(out);
         Splits splits = data.load(c);
         c.numClasses = splits.classes().size();
         String batchNote = BatchSizing.adapt(c, splits.train().size(), batch == Batch.CHOSEN);
-        List<TrainingListener> all = List.of(listeners);
         if (batchNote != null) {
             all.forEach(l -> l.logged(batchNote));
         }
         boolean created = !Files.exists(out);
         RunDirectory run = new RunDirectory(out);
-        run.writeStart(c, splits.classes(), DataRecord.of(data.path(), splits));
-        all.forEach(l -> l.logged("Run directory: " + out));
         try {
-            return fit(c, splits, run, data, all);
+            run.writeStart(c, splits.classes(), DataRecord.of(data.path(), splits));
+            all.forEach(l -> l.logged("Run directory: " + out));
+            return fit(c, splits, run, data, all, control);
         } catch (IOException | RuntimeException | Error e) {
             if (created && !run.hasCheckpoint()) {
                 AtomicFiles.deleteTree(out); // nothing of value was written
@@ -92,6 +97,8 @@ public final class Training {
      * differ from the recorded fingerprint is refused unless {@code force}.
      */
     public static Run resume(Path dir, Resume how, TrainingListener... listeners) throws IOException {
+        List<TrainingListener> all = List.of(listeners);
+        RunControl control = announce(all);
         RunDirectory run = new RunDirectory(dir);
         TlbConfig config = run.readConfig();
         if (how.epochs() != null) {
@@ -108,7 +115,6 @@ public final class Training {
             throw new TlbException("the data at " + splits.source() + " has classes " + splits.classes()
                     + " but the run in " + dir + " was trained on " + run.readClasses());
         }
-        List<TrainingListener> all = List.of(listeners);
         DataRecord found = DataRecord.of(data.path(), splits);
         if (recorded != null && recorded.fingerprint() != null && !recorded.fingerprint().equals(found.fingerprint())) {
             if (!how.force()) {
@@ -119,13 +125,19 @@ public final class Training {
             all.forEach(l -> l.logged("Resuming on different data (--force): " + found.path() + " instead of "
                     + recorded.path()));
         }
-        return fit(config, splits, run, data, all);
+        return fit(config, splits, run, data, all, control);
+    }
+
+    /** The run's control, given to every listener before anything else happens, so that a stop can come at any time. */
+    private static RunControl announce(List<TrainingListener> listeners) {
+        RunControl control = new RunControl();
+        listeners.forEach(l -> l.started(control));
+        return control;
     }
 
     private static Run fit(TlbConfig config, Splits splits, RunDirectory run, DataSource data,
-            List<TrainingListener> listeners) throws IOException {
-        List<EpochRecord> history = new Trainer(config, splits, run, listeners, new RunControl())
-                .fit(data.root().toString());
+            List<TrainingListener> listeners, RunControl control) throws IOException {
+        List<EpochRecord> history = new Trainer(config, splits, run, listeners, control).fit(data.root().toString());
         RunReport.writeAfterTraining(run.path(), line -> listeners.forEach(l -> l.logged(line)));
         return new Run(run.path(), history, config.epochs);
     }

@@ -134,9 +134,14 @@ class TlbConfigTest {
         assertEquals(ModelConfig.LAST_CHUNK, keras.readout(), "auto reads the last chunk for keras");
         UsageException e = assertThrows(UsageException.class, () -> new ModelConfig("keras", 48, 4, 64, 7, 2, 4, 1, 64,
                 0.2, 1.5, 10, 8, true, "auto", "patch"));
-        for (String problem : new String[] {"not divisible by chunk_size 7", "readout must be one of auto",
+        for (String problem : new String[] {"not divisible by chunk_size 7", "readout must be one of last_chunk, state, got auto",
             "learned_state applies to variant paper", "attn_drop must be in [0, 1)"}) {
             assertTrue(e.getMessage().contains(problem), e.getMessage());
         }
+        TlbConfig unknownReadout = new TlbConfig();
+        unknownReadout.readout = "mean";
+        String message = assertThrows(UsageException.class, unknownReadout::validate).getMessage();
+        assertTrue(message.contains("readout must be one of auto, last_chunk, state, got mean"), message);
+        assertEquals(1, message.split("readout", -1).length - 1, "one message for it: " + message);
     }
 }

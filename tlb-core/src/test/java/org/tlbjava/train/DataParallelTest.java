@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.tlbjava.config.TlbConfig;
+import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.TlbModel;
 
 class DataParallelTest {
@@ -33,6 +34,26 @@ class DataParallelTest {
             assertEquals("item 1 failed", failure.getMessage());
             assertEquals(2, finished.get(), "worker 0 ran items 0 and 2 to the end; worker 1 stopped at item 1");
             assertEquals(List.of(0, 1, 2), workers.map(3, false, (item, replica, ps) -> item));
+        }
+    }
+
+    /**
+     * One worker runs on the caller's thread with the caller's engine threads (all cores); with
+     * several, each worker thread has one, and closing restores the caller's count.
+     */
+    @Test
+    void theCallersEngineThreadsAreKeptWithOneWorkerAndRestoredWithSeveral() {
+        int threads = EngineTuning.threads();
+        try (NDManager manager = NDManager.newBaseManager()) {
+            TlbModel model = TlbModel.create(new TlbConfig(), manager);
+            try (DataParallel one = new DataParallel(model, manager, 1)) {
+                assertEquals(List.of(threads), one.map(1, false, (item, replica, ps) -> EngineTuning.threads()));
+            }
+            assertEquals(threads, EngineTuning.threads());
+            try (DataParallel two = new DataParallel(model, manager, 2)) {
+                assertEquals(List.of(1, 1), two.map(2, false, (item, replica, ps) -> EngineTuning.threads()));
+            }
+            assertEquals(threads, EngineTuning.threads());
         }
     }
 
