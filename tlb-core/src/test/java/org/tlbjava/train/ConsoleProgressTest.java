@@ -1,0 +1,54 @@
+package org.tlbjava.train;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The CLI's progress as a listener: epoch headers, a bar that ends on the last step, log lines after it. */
+class ConsoleProgressTest {
+    @Test
+    void onAPipeEachEpochGetsItsHeaderAndFinalBarLineThenTheLogLines() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ConsoleProgress progress = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), false);
+        progress.logged("Model: keras variant");
+        progress.epochStarted(1, 2, 3);
+        for (int step = 1; step <= 3; step++) {
+            progress.stepFinished(new TrainingListener.Step(1, step, 3, 2.5, 0.25, 1e-4, step < 3 ? "" : "run ends ~12:00"));
+        }
+        progress.logged("epoch 1 - val_accuracy: 0.3000");
+        progress.epochStarted(2, 2, 3);
+        progress.stepFinished(new TrainingListener.Step(2, 1, 3, 2.0, 0.5, 1e-4, ""));
+        progress.logged("Stopped during epoch 2, which is dropped");
+        List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
+
+        assertEquals("Model: keras variant", lines.get(0));
+        assertEquals("Epoch 1/2", lines.get(1));
+        String last = lines.get(2); // on a pipe, steps print every 30 s and at the end
+        assertTrue(last.startsWith("3/3 ━━━━━━━━━━━━━━━━━━━━") && last.endsWith("accuracy: 0.2500 - loss: 2.5000 - run ends ~12:00"),
+                last);
+        assertEquals("epoch 1 - val_accuracy: 0.3000", lines.get(3));
+        assertEquals("Epoch 2/2", lines.get(4));
+        assertEquals("Stopped during epoch 2, which is dropped", lines.get(5));
+        assertEquals(6, lines.size(), lines.toString());
+        assertFalse(bytes.toString(StandardCharsets.UTF_8).contains("\r"), "no in-place redraws on a pipe");
+    }
+
+    /** On a terminal the bar is redrawn in place, and a log line first ends it, even mid-epoch. */
+    @Test
+    void onATerminalTheBarIsRedrawnAndEndedBeforeALogLine() {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        ConsoleProgress progress = new ConsoleProgress(new PrintStream(bytes, true, StandardCharsets.UTF_8), true);
+        progress.epochStarted(1, 1, 4);
+        progress.stepFinished(new TrainingListener.Step(1, 1, 4, 2.5, 0.25, 1e-4, ""));
+        progress.stepFinished(new TrainingListener.Step(1, 2, 4, 2.4, 0.5, 1e-4, ""));
+        progress.logged("Stopped during epoch 1, which is dropped");
+        String out = bytes.toString(StandardCharsets.UTF_8);
+        assertTrue(out.startsWith("Epoch 1/1\n\r1/4 "), out);
+        assertTrue(out.contains("\r2/4 "), out);
+        assertTrue(out.endsWith("\033[K\nStopped during epoch 1, which is dropped\n"), out);
+    }
+}
