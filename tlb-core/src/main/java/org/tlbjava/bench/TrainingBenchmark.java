@@ -190,8 +190,7 @@ public final class TrainingBenchmark {
         List<Double> sorted = new ArrayList<>(values);
         sorted.sort(null);
         int n = sorted.size();
-        double m = n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2;
-        return Math.round(m * 10) / 10.0;
+        return round(n % 2 == 1 ? sorted.get(n / 2) : (sorted.get(n / 2 - 1) + sorted.get(n / 2)) / 2);
     }
 
     /** VmHWM from /proc: the process's peak resident memory, native allocations included. */
