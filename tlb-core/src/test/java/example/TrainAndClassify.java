@@ -1,8 +1,9 @@
 package example;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import javax.imageio.ImageIO;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.explain.Prediction;
 import org.tlbjava.explain.TlbClassifier;
@@ -23,10 +24,8 @@ public final class TrainAndClassify {
     private TrainAndClassify() {}
 
     public static void main(String[] args) throws Exception {
-        TlbConfig config = new TlbConfig();               // the reference's settings
-        for (int i = 3; i < args.length; i++) {
-            config.set(args[i]);                          // as --set key=value does
-        }
+        RunConfig config = RunConfig.defaults()           // the reference's settings
+                .with(Arrays.copyOfRange(args, 3, args.length)); // key=value, as --set takes them
         Path photos = Path.of(args[0]);                   // one subfolder per class
         Path out = Path.of(args[1]);
         Run run = Training.start(config, DataSource.at(photos), out, ConsoleProgress.stdout(), new StopAfterFirstEpoch());

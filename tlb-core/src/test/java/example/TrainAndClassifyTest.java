@@ -14,7 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.train.EpochRecord;
 import org.tlbjava.train.Run;
@@ -48,10 +48,7 @@ class TrainAndClassifyTest {
         assertTrue(printed.contains(image + ": "), printed);
         assertFalse(printed.contains("Exception"), printed);
 
-        TlbConfig config = new TlbConfig();
-        for (String setting : SMALL) {
-            config.set(setting);
-        }
+        RunConfig config = RunConfig.defaults().with(SMALL);
         Path straight = tmp.resolve("straight");
         Run uninterrupted = Training.start(config, DataSource.at(photos), straight);
         assertTrue(uninterrupted.finished());

@@ -39,7 +39,7 @@ final class ModelShipment implements Serializable {
     ModelShipment(Path runDirectory) {
         TlbClassifier classifier = TlbClassifier.load(runDirectory);
         this.classes = classifier.classes();
-        this.maxImagePixels = classifier.config().maxImagePixels;
+        this.maxImagePixels = classifier.config().data().maxImagePixels();
         for (String name : FILES) {
             try {
                 files.put(name, Files.readAllBytes(runDirectory.resolve(name)));

@@ -19,7 +19,7 @@ import org.apache.spark.sql.SparkSession;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.cli.Json;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.io.AtomicFiles;

@@ -11,8 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.Presets;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 
 /**
  * The configurations of a sweep, from a JSON file: {@code "grid"} (each key a list of values; every
@@ -82,7 +82,7 @@ final class SweepGrid {
         }
         for (int i = 0; i < runs.size(); i++) {
             try {
-                config(runs.get(i)).validate();
+                config(runs.get(i));
             } catch (UsageException e) {
                 throw new UsageException("--grid " + file + ", configuration " + (i + 1) + " " + runs.get(i) + ": "
                         + e.getMessage());
@@ -93,20 +93,19 @@ final class SweepGrid {
 
     /**
      * The configuration these overrides make, as tlb train builds one: the defaults, the preset,
-     * then each key; one engine thread per Spark task unless {@code workers} is given. Not validated.
+     * then each key; one engine thread per Spark task unless {@code workers} is given.
      */
-    static TlbConfig config(Map<String, String> overrides) {
-        TlbConfig config = new TlbConfig();
-        config.workers = 1;
+    static RunConfig config(Map<String, String> overrides) {
+        ConfigResolver config = ConfigResolver.defaults().set("workers", 1, "a Spark task (one core)");
         if (overrides.containsKey(PRESET)) {
-            Presets.apply(overrides.get(PRESET), config);
+            config.preset(overrides.get(PRESET));
         }
         overrides.forEach((key, value) -> {
             if (!key.equals(PRESET)) {
                 config.set(key + "=" + value);
             }
         });
-        return config;
+        return config.resolve();
     }
 
     private static Map<String, String> overrides(JsonNode node, Path file, String where) {

@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.ImageSet;
@@ -31,14 +31,14 @@ import org.tlbjava.train.TrainStep;
  * training steps are {@link TrainStep}'s, the ones a run takes.
  */
 public final class TrainingBenchmark {
-    private final TlbConfig config;
+    private final RunConfig config;
     private final ImageSet images;
     private final int steps;
     private final PrintStream out;
     private final TrainStep trainStep;
 
     /** Benchmarks {@code config} (its batch_size is the batch measured) on {@code images}, printing each step to {@code out}. */
-    public TrainingBenchmark(TlbConfig config, ImageSet images, int steps, PrintStream out) {
+    public TrainingBenchmark(RunConfig config, ImageSet images, int steps, PrintStream out) {
         this.config = config;
         this.images = images;
         this.steps = steps;
@@ -49,14 +49,14 @@ public final class TrainingBenchmark {
     /** The chosen phases (data, infer, train; breakdown adds train's parts), as named figures in order. */
     public Map<String, Object> run(List<String> phases, boolean breakdown) {
         Map<String, Object> result = new LinkedHashMap<>();
-        result.put("batch_size", config.batchSize);
+        result.put("batch_size", config.train().batchSize());
         result.put("threads", Runtime.getRuntime().availableProcessors());
         if (phases.contains("data")) {
             result.put("data_images_per_sec", dataRate());
         }
         result.put("workers", trainStep.workers());
-        result.put("variant", config.variant);
-        result.put("compute", EngineTuning.tune(config.mixedPrecision).description());
+        result.put("variant", config.model().variant());
+        result.put("compute", EngineTuning.tune(config.train().mixedPrecision()).description());
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(config, manager);
             if (phases.contains("infer")) {
@@ -128,11 +128,11 @@ public final class TrainingBenchmark {
             out.printf(Locale.ROOT, "  %-34s %26.1f%n", "sum of the parts", parts);
             out.printf(Locale.ROOT, "  %-34s %26.1f%n", "whole pass, measured", whole);
             out.printf(Locale.ROOT, "  %-34s %26.1f%n", "glue (whole pass - parts)", whole - parts);
-            double dataMs = round(config.batchSize / dataRate() * 1000);
-            int passes = (config.batchSize + micro * workers.workers() - 1) / (micro * workers.workers());
+            double dataMs = round(config.train().batchSize() / dataRate() * 1000);
+            int passes = (config.train().batchSize() + micro * workers.workers() - 1) / (micro * workers.workers());
             out.printf(Locale.ROOT, "A step of %d images: %d pass(es) per worker on %d workers, then the optimizer update"
                     + " (gradient gather, AdamW, weight broadcast, on the workers' threads) %.1f ms; the data loader builds"
-                    + " the batch in %.1f ms on its own thread.%n%n", config.batchSize, passes, workers.workers(),
+                    + " the batch in %.1f ms on its own thread.%n%n", config.train().batchSize(), passes, workers.workers(),
                     median(update), dataMs);
             ms.put("whole pass", round(whole));
             ms.put("glue", round(whole - parts));
@@ -150,13 +150,13 @@ public final class TrainingBenchmark {
 
     /** Augmented images/s on one thread, building training batches. */
     private double dataRate() {
-        BatchLoader loader = BatchLoader.training(images, config, config.batchSize, 0);
+        BatchLoader loader = BatchLoader.training(images, config, config.train().batchSize(), 0);
         List<Double> rates = new ArrayList<>();
         for (int i = 0; i <= steps; i++) {
             long start = System.nanoTime();
             loader.build(i % loader.batchCount());
             if (i > 0) {
-                rates.add(config.batchSize / ((System.nanoTime() - start) / 1e9));
+                rates.add(config.train().batchSize() / ((System.nanoTime() - start) / 1e9));
             }
         }
         return median(rates);
@@ -168,7 +168,7 @@ public final class TrainingBenchmark {
 
     /** Images/s of each measured step of {@code perStep} batches, after one warm-up step. */
     private List<Double> timeSteps(int perStep, Step step) {
-        BatchLoader loader = BatchLoader.training(images, config, config.batchSize, 0);
+        BatchLoader loader = BatchLoader.training(images, config, config.train().batchSize(), 0);
         List<Double> rates = new ArrayList<>();
         for (int i = 0; i <= steps; i++) {
             List<Batch> batches = new ArrayList<>();
@@ -177,7 +177,7 @@ public final class TrainingBenchmark {
             }
             long start = System.nanoTime();
             step.run(batches);
-            double rate = perStep * config.batchSize / ((System.nanoTime() - start) / 1e9);
+            double rate = perStep * config.train().batchSize() / ((System.nanoTime() - start) / 1e9);
             if (i > 0) {
                 rates.add(rate);
             }

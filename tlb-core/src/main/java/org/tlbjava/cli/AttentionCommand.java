@@ -95,7 +95,7 @@ final class AttentionCommand implements Callable<Integer> {
         Set<String> names = new HashSet<>();
         List<Item> items = new ArrayList<>();
         for (Path path : paths) {
-            BufferedImage image = ImageFiles.read(path, classifier.config().maxImagePixels);
+            BufferedImage image = ImageFiles.read(path, classifier.config().data().maxImagePixels());
             items.add(new Item(image, path.toString(), uniqueName(path, names), null));
         }
         return items;

@@ -10,7 +10,7 @@ import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.bench.TrainingBenchmark;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
 import picocli.CommandLine.Command;
@@ -53,9 +53,7 @@ final class BenchCommand implements Callable<Integer> {
                 throw new UsageException("--only: unknown phase '" + phase + "' (expected train, infer or data)");
             }
         }
-        TlbConfig config = configOptions.resolve();
-        config.batchSize = batchSize;
-        config.validate();
+        RunConfig config = configOptions.layers().set("batch_size", batchSize, "--batch-size").resolve();
         Map<String, Object> result = new TrainingBenchmark(config, images(config), steps, System.out).run(only, breakdown);
         for (Map.Entry<String, Object> e : result.entrySet()) {
             System.out.printf(Locale.ROOT, "%-22s %s%n", e.getKey(), e.getValue());
@@ -66,7 +64,7 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private ImageSet images(TlbConfig config) {
+    private ImageSet images(RunConfig config) {
         try {
             ImageSet train = new DataLocator().load(data, config).train();
             System.out.println("Images: " + train.size() + " from the training split");

@@ -4,7 +4,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tlbjava.config.Presets;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
 import picocli.CommandLine.Option;
 
 /** {@code --config FILE} and repeated {@code --set key=value}, shared by the commands that build a model. */
@@ -19,18 +19,16 @@ final class ConfigOptions {
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "Override one config key, e.g. --set embed_dim=32 (repeatable); every key, its default and meaning: tlb config.")
     List<String> overrides = new ArrayList<>();
 
-    /** The reference defaults, then the preset, then the file, then each --set; not yet validated. */
-    TlbConfig resolve() {
-        TlbConfig config = new TlbConfig();
+    /** The reference defaults, then the preset, then the file, then each --set; the command's flags go on top. */
+    ConfigResolver layers() {
+        ConfigResolver config = ConfigResolver.defaults();
         if (preset != null) {
-            Presets.apply(preset, config);
+            config.preset(preset);
         }
         if (configFile != null) {
-            config.merge(configFile);
+            config.file(configFile);
         }
-        for (String override : overrides) {
-            config.set(override);
-        }
+        overrides.forEach(config::set);
         return config;
     }
 

@@ -5,7 +5,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.data.Resolution;
@@ -31,9 +32,9 @@ final class DataCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TlbConfig config = configOptions.resolve();
-        imageSizeOption.apply(config, data);
-        config.validate();
+        ConfigResolver layers = configOptions.layers();
+        imageSizeOption.apply(layers, data);
+        RunConfig config = layers.resolve();
         Splits splits = new DataLocator().load(data, config);
         System.out.println("Source:  " + splits.source());
         System.out.println("Classes: " + String.join(", ", splits.classes()));
@@ -55,9 +56,9 @@ final class DataCommand implements Callable<Integer> {
             out.put("classes", splits.classes());
             out.put("train_per_class", splits.train().classCounts());
             out.put("val_per_class", splits.val().classCounts());
-            out.put("image_size", config.imageSize);
-            out.put("input_shape", config.inputShape);
-            out.put("resize_margin", config.resizeMargin);
+            out.put("image_size", config.model().imageSize());
+            out.put("input_shape", config.data().inputShape());
+            out.put("resize_margin", config.data().resizeMargin());
             out.put("file_sizes", splits.fileSizes() == null ? null : splits.fileSizes().text());
             out.put("resolution", resolution);
             System.out.println(Json.line(out));

@@ -54,10 +54,10 @@ final class EvaluateCommand implements Callable<Integer> {
             List<String> classes = SavedModel.readClasses(modelOptions.run());
             ImageSet set = splitOptions.load(model.config(), classes);
             int batches = (set.size() + batchSize - 1) / batchSize;
-            boolean flip = ttaFlip != null ? ttaFlip : model.config().ttaFlip;
+            boolean flip = ttaFlip != null ? ttaFlip : model.config().model().ttaFlip();
             ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
             Evaluation result;
-            try (DataParallel workers = new DataParallel(model, manager, model.config().workers)) {
+            try (DataParallel workers = new DataParallel(model, manager, model.config().train().workers())) {
                 result = Evaluation.run(workers, manager, set, batchSize, flip, done -> bar.update(done, ""));
             }
             bar.finish();

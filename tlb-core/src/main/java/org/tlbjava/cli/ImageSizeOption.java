@@ -1,6 +1,6 @@
 package org.tlbjava.cli;
 
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.Resolution;
 import picocli.CommandLine.Option;
@@ -14,7 +14,7 @@ final class ImageSizeOption {
     Integer imageSize;
 
     /** Applies --image-size, when given, for the data that --data names. */
-    void apply(TlbConfig config, String data) {
+    void apply(ConfigResolver config, String data) {
         if (imageSize != null) {
             Resolution.setImageSize(config, imageSize, DataLocator.isImageFolder(data));
         }

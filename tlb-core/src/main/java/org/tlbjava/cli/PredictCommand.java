@@ -93,7 +93,7 @@ final class PredictCommand implements Callable<Integer> {
 
     /** Reads and classifies one batch of files, adding an entry per file; returns how many failed. */
     private int classify(TlbClassifier classifier, List<Path> files, List<Map<String, Object>> results) {
-        long maxPixels = classifier.config().maxImagePixels;
+        long maxPixels = classifier.config().data().maxImagePixels();
         List<BufferedImage> decoded = new ArrayList<>();
         List<Map<String, Object>> entries = new ArrayList<>();
         int failed = 0;

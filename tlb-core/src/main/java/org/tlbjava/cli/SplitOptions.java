@@ -3,7 +3,7 @@ package org.tlbjava.cli;
 import java.util.List;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.data.Splits;
@@ -18,13 +18,11 @@ final class SplitOptions {
     String split;
 
     /** The whole split (the training run's limits do not apply), checked against the model's classes. */
-    ImageSet load(TlbConfig modelConfig, List<String> modelClasses) {
+    ImageSet load(RunConfig modelConfig, List<String> modelClasses) {
         if (!split.equals("val") && !split.equals("test")) {
             throw new UsageException("--split must be val or test, got '" + split + "'");
         }
-        TlbConfig config = modelConfig.copy();
-        config.trainLimit = 0;
-        config.valLimit = 0;
+        RunConfig config = modelConfig.with("train_limit=0", "val_limit=0");
         Splits splits = new DataLocator().load(data, config);
         if (!splits.classes().equals(modelClasses)) {
             throw new TlbException("the data's classes " + splits.classes() + " differ from the model's " + modelClasses);

@@ -10,7 +10,8 @@ import java.util.concurrent.Callable;
 import java.nio.file.Path;
 import org.tlbjava.UsageException;
 import org.tlbjava.config.ModelConfig;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
@@ -40,7 +41,7 @@ final class SummaryCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        TlbConfig c = config();
+        RunConfig c = config();
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(c, manager);
             Map<String, Long> counts = model.blockParameterCounts();
@@ -48,23 +49,23 @@ final class SummaryCommand implements Callable<Integer> {
             ModelConfig m = c.model();
             List<String[]> rows = new ArrayList<>();
             rows.add(row("patch_embedding (PatchEmbedding" + (m.convStem() ? ", conv stem" : "") + ")",
-                    shape(m.numChunks(), c.chunkSize, c.embedDim), counts.get("patch_embedding")));
+                    shape(m.numChunks(), c.model().chunkSize(), c.model().embedDim()), counts.get("patch_embedding")));
             rows.add(row(m.paper() ? "rnn (RNN over the paper's TLB cell)" : "rnn (RNN over CustomRecurrentCell)",
-                    shape(c.chunkSize, c.embedDim), counts.get("rnn")));
+                    shape(c.model().chunkSize(), c.model().embedDim()), counts.get("rnn")));
             for (Map.Entry<String, Long> block : cellCounts.entrySet()) {
                 rows.add(row("  " + block.getKey(), "", block.getValue()));
             }
             if (m.stateReadout()) {
-                rows.add(row("state_layernorm (LayerNormalization)", shape(m.stateLength(), c.embedDim),
+                rows.add(row("state_layernorm (LayerNormalization)", shape(m.stateLength(), c.model().embedDim()),
                         counts.get("state_layernorm")));
-                rows.add(row("gap over the state (GlobalAveragePooling1D)", shape(c.embedDim), 0));
+                rows.add(row("gap over the state (GlobalAveragePooling1D)", shape(c.model().embedDim()), 0));
             } else {
-                rows.add(row("gap (GlobalAveragePooling1D)", shape(c.embedDim), 0));
+                rows.add(row("gap (GlobalAveragePooling1D)", shape(c.model().embedDim()), 0));
             }
-            rows.add(row("head (Dense)", shape(c.numClasses), counts.get("head")));
+            rows.add(row("head (Dense)", shape(c.model().numClasses()), counts.get("head")));
             String rule = "─".repeat(78);
             System.out.println("Model: \"temporal_latent_bottleneck_model\" (variant " + m.variant() + ", readout "
-                    + m.readout() + ")");
+                    + m.headReads() + ")");
             System.out.println(rule);
             System.out.printf(Locale.ROOT, "%-40s %-22s %14s%n", "Layer (type)", "Output Shape", "Param #");
             System.out.println(rule);
@@ -78,7 +79,7 @@ final class SummaryCommand implements Callable<Integer> {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("variant", m.variant());
                 out.put("total_params", model.parameterCount());
-                out.put("num_classes", c.numClasses);
+                out.put("num_classes", c.model().numClasses());
                 out.put("blocks", counts);
                 out.put("cell_blocks", cellCounts);
                 System.out.println(Json.line(out));
@@ -87,7 +88,7 @@ final class SummaryCommand implements Callable<Integer> {
         return 0;
     }
 
-    private TlbConfig config() {
+    private RunConfig config() {
         if (model != null) {
             if (configOptions.given() || imageSizeOption.given() || data != null) {
                 throw new UsageException("--model summarises the run's own model; --data, --image-size, --preset,"
@@ -95,13 +96,12 @@ final class SummaryCommand implements Callable<Integer> {
             }
             return SavedModel.readConfig(model);
         }
-        TlbConfig c = configOptions.resolve();
-        imageSizeOption.apply(c, data);
-        c.validate();
+        ConfigResolver layers = configOptions.layers();
+        imageSizeOption.apply(layers, data);
         if (data != null) {
-            c.numClasses = new DataLocator().load(data, c).classes().size();
+            layers.set("num_classes", new DataLocator().load(data, layers.resolve()).classes().size(), "the classes in " + data);
         }
-        return c;
+        return layers.resolve();
     }
 
     private static String shape(int... dims) {

@@ -7,7 +7,8 @@ import java.time.format.DateTimeFormatter;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.train.ConsoleProgress;
 import org.tlbjava.train.EpochRecord;
@@ -63,27 +64,23 @@ final class TrainCommand implements Callable<Integer> {
         if (force) {
             throw new UsageException("--force only applies to --resume");
         }
-        TlbConfig config = configOptions.resolve();
-        imageSizeOption.apply(config, data);
-        if (epochs != null) {
-            config.epochs = epochs;
-        }
-        if (batchSize != null) {
-            config.batchSize = batchSize;
-        }
-        if (learningRate != null) {
-            config.learningRate = learningRate;
-        }
-        if (trainLimit != null) {
-            config.set("train_limit=" + trainLimit);
-        }
-        if (valLimit != null) {
-            config.set("val_limit=" + valLimit);
-        }
-        config.validate();
+        ConfigResolver layers = configOptions.layers();
+        imageSizeOption.apply(layers, data);
+        flag(layers, "epochs", epochs, "--epochs");
+        flag(layers, "batch_size", batchSize, "--batch-size");
+        flag(layers, "learning_rate", learningRate, "--lr");
+        flag(layers, "train_limit", trainLimit, "--train-limit");
+        flag(layers, "val_limit", valLimit, "--val-limit");
+        RunConfig config = layers.resolve();
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Training.Batch batch = batchSize != null ? Training.Batch.CHOSEN : Training.Batch.of(config);
         return Training.start(config, batch, new DataSource(data), dir, ConsoleProgress.stdout());
+    }
+
+    private static void flag(ConfigResolver layers, String key, Object value, String option) {
+        if (value != null) {
+            layers.set(key, value, option + " " + value);
+        }
     }
 
     private Run resumeRun() throws IOException {

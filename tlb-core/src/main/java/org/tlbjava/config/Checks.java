@@ -24,4 +24,11 @@ final class Checks {
             problems.add(key + " must be in [0, 1), got " + value);
         }
     }
+
+    /** Throws one {@link InvalidConfigException} listing every problem, when there is any. */
+    static void require(List<String> problems) {
+        if (!problems.isEmpty()) {
+            throw new InvalidConfigException(problems);
+        }
+    }
 }

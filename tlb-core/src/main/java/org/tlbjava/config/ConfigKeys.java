@@ -1,18 +1,16 @@
 package org.tlbjava.config;
 
-import com.fasterxml.jackson.databind.BeanDescription;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.introspect.BeanPropertyDefinition;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Every config key with its type, default, meaning and the presets that change it, for
- * {@code tlb config}. The meanings are the fields' {@code @JsonPropertyDescription}s, read through
- * Jackson's bean introspection, so the config class stays the one place they are written.
+ * {@code tlb config}. The meanings are the config records' {@code @JsonPropertyDescription}s, read
+ * through Jackson's introspection, so the records stay the one place they are written.
  */
 public final class ConfigKeys {
     /**
@@ -26,15 +24,14 @@ public final class ConfigKeys {
 
     /** Every key, in config file order. */
     public static List<Key> all() {
-        Map<String, BeanPropertyDefinition> properties = properties();
-        JsonNode defaults = TlbConfig.JSON.valueToTree(new TlbConfig());
+        JsonNode defaults = ConfigResolver.flat(RunConfig.defaults());
         Map<String, Map<String, JsonNode>> presetSettings = new LinkedHashMap<>();
         for (String preset : Presets.names()) {
             presetSettings.put(preset, Presets.settings(preset));
         }
         List<Key> keys = new ArrayList<>();
-        for (String name : TlbConfig.keys()) {
-            BeanPropertyDefinition p = properties.get(name);
+        for (BeanPropertyDefinition p : ConfigResolver.properties().values()) {
+            String name = p.getName();
             JsonNode value = defaults.get(name);
             Map<String, JsonNode> changedBy = new LinkedHashMap<>();
             presetSettings.forEach((preset, settings) -> {
@@ -43,7 +40,7 @@ public final class ConfigKeys {
                     changedBy.put(preset, set);
                 }
             });
-            keys.add(new Key(name, TlbConfig.describe(p.getRawPrimaryType()), value, p.getMetadata().getDescription(), changedBy));
+            keys.add(new Key(name, ConfigResolver.describe(p.getPrimaryType()), value, p.getMetadata().getDescription(), changedBy));
         }
         return keys;
     }
@@ -51,21 +48,5 @@ public final class ConfigKeys {
     /** 0.0001 in a preset and 1.0E-4 as the default are the same number. */
     private static boolean sameValue(JsonNode a, JsonNode b) {
         return a.isNumber() && b.isNumber() ? a.decimalValue().compareTo(b.decimalValue()) == 0 : a.equals(b);
-    }
-
-    /** The Java type of a key's field; null for an unknown key. */
-    static Class<?> type(String key) {
-        BeanPropertyDefinition p = properties().get(key);
-        return p == null ? null : p.getRawPrimaryType();
-    }
-
-    private static Map<String, BeanPropertyDefinition> properties() {
-        BeanDescription bean = TlbConfig.JSON.getSerializationConfig()
-                .introspect(TlbConfig.JSON.constructType(TlbConfig.class));
-        Map<String, BeanPropertyDefinition> properties = new HashMap<>();
-        for (BeanPropertyDefinition p : bean.findProperties()) {
-            properties.put(p.getName(), p);
-        }
-        return properties;
     }
 }

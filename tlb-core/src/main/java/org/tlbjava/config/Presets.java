@@ -13,8 +13,8 @@ import org.tlbjava.UsageException;
 
 /**
  * Named bundles of settings shipped in the jar ({@code presets/NAME.json}, config keys as in a
- * config file). A preset is applied over the defaults; a config file and {@code --set} still
- * override it.
+ * config file). {@link ConfigResolver#preset} applies one over the defaults; a config file and
+ * {@code --set} still override it.
  */
 public final class Presets {
     /** Each preset with one line on what it is for. */
@@ -46,7 +46,7 @@ public final class Presets {
             if (in == null) {
                 throw new IllegalStateException("preset resource " + resource + " is missing from the jar");
             }
-            JsonNode node = TlbConfig.JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
+            JsonNode node = ConfigResolver.JSON.readTree(new String(in.readAllBytes(), StandardCharsets.UTF_8));
             Map<String, JsonNode> settings = new LinkedHashMap<>();
             Iterator<Map.Entry<String, JsonNode>> fields = node.fields();
             while (fields.hasNext()) {
@@ -59,11 +59,5 @@ public final class Presets {
         } catch (IOException e) {
             throw new IllegalStateException("cannot read preset " + name, e);
         }
-    }
-
-    /** Applies the preset's settings to {@code config}. */
-    public static TlbConfig apply(String name, TlbConfig config) {
-        settings(name).forEach((key, value) -> config.apply(key, value, "preset " + name));
-        return config;
     }
 }

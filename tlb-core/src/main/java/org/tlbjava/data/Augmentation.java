@@ -1,7 +1,7 @@
 package org.tlbjava.data;
 
 import java.util.SplittableRandom;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * The reference's two pipelines on a byte image, writing float CHW:
@@ -23,13 +23,13 @@ public final class Augmentation {
     private final BilinearResize evalRows;
     private final BilinearResize evalCols;
 
-    public Augmentation(TlbConfig config, int inH, int inW) {
+    public Augmentation(RunConfig config, int inH, int inW) {
         this.inH = inH;
         this.inW = inW;
-        this.crop = config.imageSize;
-        this.pad = TlbConfig.PAD_CROP.equals(config.augmentation) ? config.pad : -1;
-        int resized = inH + config.resizeMargin;
-        int resizedW = inW + config.resizeMargin;
+        this.crop = config.model().imageSize();
+        this.pad = config.data().padCrop() ? config.data().pad() : -1;
+        int resized = inH + config.data().resizeMargin();
+        int resizedW = inW + config.data().resizeMargin();
         trainRows = new BilinearResize(inH, resized);
         trainCols = new BilinearResize(inW, resizedW);
         evalRows = new BilinearResize(inH, crop);

@@ -5,7 +5,7 @@ import java.util.NoSuchElementException;
 import java.util.SplittableRandom;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * The batches of one pass over a split, built on a background thread into a small bounded queue
@@ -28,22 +28,22 @@ public final class BatchLoader implements Iterable<Batch>, AutoCloseable {
     /** Why the background thread stopped early; read by the consumer after it takes {@link #END}. */
     private volatile RuntimeException failure;
 
-    private BatchLoader(ImageSet set, TlbConfig config, int batchSize, boolean training, int epoch) {
+    private BatchLoader(ImageSet set, RunConfig config, int batchSize, boolean training, int epoch) {
         this.set = set;
         this.augmentation = new Augmentation(config, set.height(), set.width());
         this.batchSize = batchSize;
         this.training = training;
-        this.seed = mix(config.seed, epoch);
+        this.seed = mix(config.train().seed(), epoch);
         this.order = training ? permutation(set.size(), new SplittableRandom(seed)) : identity(set.size());
     }
 
     /** Epoch {@code epoch} (0-based) of training: shuffled, augmented, last partial batch dropped. */
-    public static BatchLoader training(ImageSet set, TlbConfig config, int batchSize, int epoch) {
+    public static BatchLoader training(ImageSet set, RunConfig config, int batchSize, int epoch) {
         return new BatchLoader(set, config, batchSize, true, epoch);
     }
 
     /** Every image in order, resized for evaluation. */
-    public static BatchLoader evaluation(ImageSet set, TlbConfig config, int batchSize) {
+    public static BatchLoader evaluation(ImageSet set, RunConfig config, int batchSize) {
         return new BatchLoader(set, config, batchSize, false, 0);
     }
 

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * Finds the training data: {@code --data DIR}, else {@code $TLB_DATA}, else a cache directory in
@@ -57,12 +57,12 @@ public final class DataLocator {
     }
 
     /** The splits, sampled down to the config's {@code train_limit}/{@code val_limit} (stratified, seeded). */
-    public Splits load(String dataOption, TlbConfig config) {
+    public Splits load(String dataOption, RunConfig config) {
         Source source = source(dataOption);
         if (source.namedBy() != null && !Files.exists(source.root())) {
             throw missing(source);
         }
-        return find(source.root(), config).limit(config.trainLimit, config.valLimit, config.seed);
+        return find(source.root(), config).limit(config.data().trainLimit(), config.data().valLimit(), config.train().seed());
     }
 
     private static TlbException missing(Source source) {
@@ -88,26 +88,26 @@ public final class DataLocator {
                 && !Files.isRegularFile(root.resolve(ARCHIVE_NAME)) && ImageFolder.looksLikeImageFolder(root);
     }
 
-    private Splits find(Path root, TlbConfig config) {
+    private Splits find(Path root, RunConfig config) {
         if (isImageFolder(root)) {
-            return ImageFolder.load(root, config.inputShape[0], config.valFraction, config.seed, config.maxImagePixels);
+            return ImageFolder.load(root, config.data().inputSide(), config.data().valFraction(), config.train().seed(), config.data().maxImagePixels());
         }
         if (Files.isRegularFile(root) && root.getFileName().toString().endsWith(".tar.gz")) {
-            return CifarBinary.load(extracted(root, root.toAbsolutePath().getParent()), config.trainSlice);
+            return CifarBinary.load(extracted(root, root.toAbsolutePath().getParent()), config.data().trainSlice());
         }
         if (CifarBinary.isBatchDir(root)) {
-            return CifarBinary.load(root, config.trainSlice);
+            return CifarBinary.load(root, config.data().trainSlice());
         }
         Path batches = root.resolve(CifarBinary.DIR_NAME);
         if (CifarBinary.isBatchDir(batches)) {
-            return CifarBinary.load(batches, config.trainSlice);
+            return CifarBinary.load(batches, config.data().trainSlice());
         }
         Path archive = root.resolve(ARCHIVE_NAME);
         if (Files.isRegularFile(archive)) {
-            return CifarBinary.load(extracted(archive, root), config.trainSlice);
+            return CifarBinary.load(extracted(archive, root), config.data().trainSlice());
         }
         download(root);
-        return CifarBinary.load(extracted(archive, root), config.trainSlice);
+        return CifarBinary.load(extracted(archive, root), config.data().trainSlice());
     }
 
     private static Path extracted(Path archive, Path parent) {

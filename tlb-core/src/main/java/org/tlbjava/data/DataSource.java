@@ -1,7 +1,7 @@
 package org.tlbjava.data;
 
 import java.nio.file.Path;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * Where a run's images come from, as {@code --data} names it: a CIFAR-10 batch directory or
@@ -32,7 +32,7 @@ public record DataSource(String location) {
     }
 
     /** The train/val(/test) splits, sampled down to the config's limits. */
-    public Splits load(TlbConfig config) {
+    public Splits load(RunConfig config) {
         return new DataLocator().load(location, config);
     }
 }

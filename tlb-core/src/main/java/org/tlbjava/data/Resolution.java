@@ -4,7 +4,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 
 /**
  * What resolution the network sees and how images are scaled to it: {@code --image-size N}
@@ -27,7 +28,7 @@ public final class Resolution {
      * CIFAR-10 stays stored at 32x32 and is enlarged. At side 48 on CIFAR-10 this is the
      * reference's pipeline (32, resized to 52, cropped to 48).
      */
-    public static void setImageSize(TlbConfig config, int side, boolean imageFolder) {
+    public static void setImageSize(ConfigResolver config, int side, boolean imageFolder) {
         if (side <= 0) {
             throw new UsageException("--image-size must be positive, got " + side);
         }
@@ -38,15 +39,16 @@ public final class Resolution {
                     + CifarBinary.SIDE + " images: the network would see less than the data holds; use"
                     + " --image-size " + CifarBinary.SIDE + " or more (or a larger patch_size for a shorter sequence)");
         }
-        config.imageSize = side;
-        config.inputShape = new int[] {stored, stored, 3};
-        config.resizeMargin = margin;
+        String where = "--image-size " + side;
+        config.set("image_size", side, where);
+        config.set("input_shape", List.of(stored, stored, 3), where);
+        config.set("resize_margin", margin, where);
     }
 
     /** The resolution and scaling in words, one clause per stage, then any notes, for {@code data} and {@code train}. */
-    public static List<String> describe(TlbConfig config, FileSizes files) {
-        int stored = config.inputShape[0];
-        int seen = config.imageSize;
+    public static List<String> describe(RunConfig config, FileSizes files) {
+        int stored = config.data().inputSide();
+        int seen = config.model().imageSize();
         List<String> lines = new ArrayList<>();
         lines.add(String.format(Locale.ROOT, "the network sees %s (image_size %d)", square(seen), seen));
         String load = files == null || files.fixed()
@@ -54,17 +56,17 @@ public final class Resolution {
                 : String.format(Locale.ROOT, "image files (%s) are scaled to %s on loading (input_shape)", files.text(),
                         square(stored));
         lines.add(load);
-        if (TlbConfig.PAD_CROP.equals(config.augmentation)) {
+        if (config.data().padCrop()) {
             lines.add(String.format(Locale.ROOT, "training: zero-padded by %d to %s, random %s crop, random flip",
-                    config.pad, square(stored + 2 * config.pad), square(seen)));
+                    config.data().pad(), square(stored + 2 * config.data().pad()), square(seen)));
         } else {
             lines.add(String.format(Locale.ROOT, "training: resized to %s (+ resize_margin %d), random %s crop, random flip",
-                    square(stored + config.resizeMargin), config.resizeMargin, square(seen)));
+                    square(stored + config.data().resizeMargin()), config.data().resizeMargin(), square(seen)));
         }
         lines.add(seen == stored ? "evaluation: the stored image as it is"
                 : String.format(Locale.ROOT, "evaluation: resized to %s", square(seen)));
-        int trained = stored + config.resizeMargin;
-        if (TlbConfig.RESIZE_CROP.equals(config.augmentation) && seen * 4 < trained * 3) {
+        int trained = stored + config.data().resizeMargin();
+        if (!config.data().padCrop() && seen * 4 < trained * 3) {
             lines.add(String.format(Locale.ROOT, "note: the training crop covers %.0f%% of the picture's side, evaluation"
                     + " all of it, so objects appear at different scales; --image-size %d derives matching sizes",
                     100.0 * seen / trained, seen));

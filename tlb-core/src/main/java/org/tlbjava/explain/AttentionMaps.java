@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import java.util.List;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.BilinearResize;
 
 /**
@@ -17,20 +17,20 @@ public final class AttentionMaps {
     private AttentionMaps() {}
 
     /** One heat map per image, each {@code image_size x image_size}, row-major. */
-    public static float[][] heatMaps(List<NDArray> tlbAttention, TlbConfig config) {
+    public static float[][] heatMaps(List<NDArray> tlbAttention, RunConfig config) {
         NDList perChunk = new NDList();
         for (NDArray probs : tlbAttention) {
             perChunk.add(probs.max(new int[] {2}).mean(new int[] {1})); // [batch, chunk tokens]
         }
         NDArray patches = NDArrays.concat(perChunk, 1); // [batch, patches]
         int batch = (int) patches.getShape().get(0);
-        int grid = config.imageSize / config.patchSize;
+        int grid = config.model().imageSize() / config.model().patchSize();
         float[] values = patches.toFloatArray();
         float[][] maps = new float[batch][];
         for (int b = 0; b < batch; b++) {
             float[] cells = new float[grid * grid];
             System.arraycopy(values, b * grid * grid, cells, 0, grid * grid);
-            maps[b] = upsample(cells, grid, config.imageSize);
+            maps[b] = upsample(cells, grid, config.model().imageSize());
         }
         return maps;
     }

@@ -9,7 +9,7 @@ import java.awt.image.BufferedImage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Augmentation;
 import org.tlbjava.data.ImageFolder;
 import org.tlbjava.export.OnnxExporter;
@@ -40,8 +40,8 @@ public final class TlbClassifier implements AutoCloseable {
         this.manager = manager;
         this.model = model;
         this.classes = classes;
-        TlbConfig c = model.config();
-        this.augmentation = new Augmentation(c, c.inputShape[0], c.inputShape[1]);
+        RunConfig c = model.config();
+        this.augmentation = new Augmentation(c, c.data().inputSide(), c.data().inputSide());
         this.ps = new ParameterStore(manager, false);
     }
 
@@ -64,7 +64,7 @@ public final class TlbClassifier implements AutoCloseable {
         return classes;
     }
 
-    public TlbConfig config() {
+    public RunConfig config() {
         return model.config();
     }
 
@@ -75,13 +75,13 @@ public final class TlbClassifier implements AutoCloseable {
     /** Classifies several images in one batch (with flip test-time augmentation when the run's tta_flip is set). */
     public synchronized List<Prediction> predictAll(List<BufferedImage> images) {
         try (NDScope temporaries = new NDScope()) {
-            return predictions(model.probabilities(ps, batch(images), model.config().ttaFlip), images.size());
+            return predictions(model.probabilities(ps, batch(images), model.config().model().ttaFlip()), images.size());
         }
     }
 
     /** The TLB attention heat map of {@code image}, [image_size][image_size]. */
     public synchronized float[][] attention(BufferedImage image) {
-        int side = model.config().imageSize;
+        int side = model.config().model().imageSize();
         float[] flat = explainAll(List.of(image)).get(0).heat();
         float[][] grid = new float[side][side];
         for (int y = 0; y < side; y++) {
@@ -101,7 +101,7 @@ public final class TlbClassifier implements AutoCloseable {
             List<Prediction> predictions = predictions(model.forward(ps, input, false, maps).softmax(-1), images.size());
             float[][] heat = AttentionMaps.heatMaps(maps, model.config());
             float[] pixels = input.toFloatArray();
-            int side = model.config().imageSize;
+            int side = model.config().model().imageSize();
             List<Explanation> out = new ArrayList<>();
             for (int i = 0; i < images.size(); i++) {
                 out.add(new Explanation(predictions.get(i), heat[i], AttentionImages.image(pixels, i * 3 * side * side, side)));
@@ -127,9 +127,9 @@ public final class TlbClassifier implements AutoCloseable {
      * of this classifier once made; the caller closes it.
      */
     public synchronized OnnxClassifier onnxRuntime() {
-        TlbConfig c = model.config();
-        return new OnnxClassifier(OnnxExporter.bytes(model, classes, OnnxOptions.DEFAULT), classes, c.inputShape[0],
-                c.ttaFlip);
+        RunConfig c = model.config();
+        return new OnnxClassifier(OnnxExporter.bytes(model, classes, OnnxOptions.DEFAULT), classes, c.data().inputSide(),
+                c.model().ttaFlip());
     }
 
     /**
@@ -146,15 +146,15 @@ public final class TlbClassifier implements AutoCloseable {
     }
 
     private NDArray batch(List<BufferedImage> images) {
-        TlbConfig c = model.config();
+        RunConfig c = model.config();
         int per = augmentation.outputSize();
         float[] data = new float[images.size() * per];
         float[] scratch = augmentation.newScratch();
         for (int i = 0; i < images.size(); i++) {
-            byte[] pixels = ImageFolder.toPlanarRgb(images.get(i), c.inputShape[0]);
+            byte[] pixels = ImageFolder.toPlanarRgb(images.get(i), c.data().inputSide());
             augmentation.eval(pixels, 0, scratch, data, i * per);
         }
-        return manager.create(data, new Shape(images.size(), 3, c.imageSize, c.imageSize));
+        return manager.create(data, new Shape(images.size(), 3, c.model().imageSize(), c.model().imageSize()));
     }
 
     @Override

@@ -10,7 +10,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.export.proto.Onnx.ModelProto;
 import org.tlbjava.export.proto.Onnx.OperatorSetIdProto;
 import org.tlbjava.export.proto.Onnx.StringStringEntryProto;
@@ -46,18 +46,18 @@ public final class OnnxExporter {
     }
 
     static ModelProto build(TlbModel model, List<String> classes, OnnxOptions options) {
-        TlbConfig c = model.config();
+        RunConfig c = model.config();
         String version = toolVersion();
         long batch = options.fixedBatch() > 0 ? options.fixedBatch() : -1;
         OnnxGraph graph = new OnnxGraph("tlb");
-        graph.input("images", TensorProto.DataType.UINT8, batch, 3, c.inputShape[0], c.inputShape[1]);
+        graph.input("images", TensorProto.DataType.UINT8, batch, 3, c.data().inputSide(), c.data().inputSide());
         TlbGraph tlb = new TlbGraph(graph, c);
         List<String> tlbProbs = options.attentionMaps() ? new ArrayList<>() : null;
         String probabilities = tlb.classify(Weights.of(model), "images", tlbProbs);
-        graph.output(probabilities, "probabilities", TensorProto.DataType.FLOAT, batch, c.numClasses);
+        graph.output(probabilities, "probabilities", TensorProto.DataType.FLOAT, batch, c.model().numClasses());
         if (tlbProbs != null) {
             graph.output(tlb.attentionMaps(tlbProbs), "attention", TensorProto.DataType.FLOAT,
-                    batch, c.imageSize, c.imageSize);
+                    batch, c.model().imageSize(), c.model().imageSize());
         }
         return ModelProto.newBuilder()
                 .setIrVersion(OnnxGraph.IR_VERSION)
@@ -65,7 +65,7 @@ public final class OnnxExporter {
                 .setProducerName("tlb-java")
                 .setProducerVersion(version)
                 .setDocString("Temporal Latent Bottleneck image classifier. Input images: uint8 RGB [batch, 3, "
-                        + c.inputShape[0] + ", " + c.inputShape[1] + "], 0-255; rescaling and resizing are in the graph.")
+                        + c.data().inputSide() + ", " + c.data().inputSide() + "], 0-255; rescaling and resizing are in the graph.")
                 .setGraph(graph.build())
                 .addMetadataProps(entry("classes", json(classes)))
                 .addMetadataProps(entry("config", c.toJson()))

@@ -7,7 +7,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.tlbjava.config.ModelConfig;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.export.proto.Onnx.TensorProto;
 import org.tlbjava.model.TlbModel;
 
@@ -25,7 +25,7 @@ final class TlbGraph {
     private static final float RESCALE = (float) (1 / 255.0);
 
     private final OnnxGraph g;
-    private final TlbConfig c;
+    private final RunConfig c;
     private final ModelConfig m;
 
     /** One step of the recurrence: the new fast stream, the new slow state, the TLB attention. */
@@ -34,7 +34,7 @@ final class TlbGraph {
     /** An attention's (or attention + feed-forward's) output and the probabilities [batch, heads, queries, keys]. */
     record Attended(String out, String probs) {}
 
-    TlbGraph(OnnxGraph graph, TlbConfig config) {
+    TlbGraph(OnnxGraph graph, RunConfig config) {
         this.g = graph;
         this.c = config;
         this.m = config.model();
@@ -60,7 +60,7 @@ final class TlbGraph {
     /** data.Augmentation.eval: uint8 [batch, 3, H, W] to float, rescaled by 1/255 and resized to image_size. */
     String preprocess(String images) {
         String x = g.op("Cast", images, attr("to", (long) TensorProto.DataType.FLOAT.getNumber()));
-        return resize(g.op("Mul", x, g.scalar(RESCALE)), c.imageSize);
+        return resize(g.op("Mul", x, g.scalar(RESCALE)), c.model().imageSize());
     }
 
     /**
@@ -82,8 +82,8 @@ final class TlbGraph {
             x = g.op("Relu", conv(w, "stem_conv1", x, 3, 1, 1));
             x = g.op("Relu", conv(w, "stem_conv2", x, 3, 1, 1));
         }
-        x = conv(w, "projection", x, c.patchSize, c.patchSize, 0);
-        x = g.op("Reshape", x, g.int64s(0, c.embedDim, -1));
+        x = conv(w, "projection", x, c.model().patchSize(), c.model().patchSize(), 0);
+        x = g.op("Reshape", x, g.int64s(0, c.model().embedDim(), -1));
         x = g.op("Transpose", x, ints("perm", 0, 2, 1)); // [batch, patches, dim]
         x = g.op("Add", x, weight(w, "position_embedding"));
         return layerNorm(w.child("layernorm"), x);
@@ -125,7 +125,7 @@ final class TlbGraph {
         for (int i = 0; i < perceptualModule.size(); i++) {
             Weights block = perceptualModule.get(i);
             fast = attentionWithFfn(block, "fast_attention", fast, fast).out();
-            if (i % c.r == 0) {
+            if (i % c.model().r() == 0) {
                 fast = attentionWithFfn(block, "slow_attention", fast, slow).out();
             }
         }
@@ -168,19 +168,19 @@ final class TlbGraph {
     /** model.Attention: LayerNorms on query, key and value, multi-head attention, residual from the query. */
     private Attended attention(Weights w, String query, String keyValue) {
         String q = dense(w.child("query"), layerNorm(w.child("q_layernorm"), query));
-        q = g.op("Mul", q, g.scalar((float) (1.0 / Math.sqrt(c.keyDim))));
+        q = g.op("Mul", q, g.scalar((float) (1.0 / Math.sqrt(c.model().keyDim()))));
         String k = dense(w.child("key"), layerNorm(w.child("k_layernorm"), keyValue));
         String v = dense(w.child("value"), layerNorm(w.child("v_layernorm"), keyValue));
         String scores = g.op("MatMul", splitHeads(q, 0, 2, 1, 3), splitHeads(k, 0, 2, 3, 1));
         String probs = g.op("Softmax", scores, attr("axis", -1L));
         String mixed = g.op("Transpose", g.op("MatMul", probs, splitHeads(v, 0, 2, 1, 3)), ints("perm", 0, 2, 1, 3));
-        mixed = g.op("Reshape", mixed, g.int64s(0, 0, (long) c.numHeads * c.keyDim));
+        mixed = g.op("Reshape", mixed, g.int64s(0, 0, (long) c.model().numHeads() * c.model().keyDim()));
         return new Attended(g.op("Add", query, dense(w.child("attention_output"), mixed)), probs);
     }
 
     /** [batch, tokens, heads*key_dim] to [batch, tokens, heads, key_dim], then axes permuted by {@code perm}. */
     private String splitHeads(String x, long... perm) {
-        return g.op("Transpose", g.op("Reshape", x, g.int64s(0, 0, c.numHeads, c.keyDim)), ints("perm", perm));
+        return g.op("Transpose", g.op("Reshape", x, g.int64s(0, 0, c.model().numHeads(), c.model().keyDim())), ints("perm", perm));
     }
 
     /** model.FeedForward: x + W2 gelu(W1 LN(x)), exact GELU. */
@@ -216,9 +216,9 @@ final class TlbGraph {
             String max = g.op("ReduceMax", tlbProbs.get(i), g.int64s(2), attr("keepdims", 0L));
             perChunk[i] = g.op("ReduceMean", max, g.int64s(1), attr("keepdims", 0L));
         }
-        int grid = c.imageSize / c.patchSize;
+        int grid = c.model().imageSize() / c.model().patchSize();
         String patches = g.op("Reshape", g.op("Concat", perChunk, attr("axis", 1L)), g.int64s(0, 1, grid, grid));
-        return g.op("Reshape", resize(patches, c.imageSize), g.int64s(0, c.imageSize, c.imageSize));
+        return g.op("Reshape", resize(patches, c.model().imageSize()), g.int64s(0, c.model().imageSize(), c.model().imageSize()));
     }
 
     /** model.Dense: x W + b; the model stores W as (out, in), MatMul wants (in, out). */

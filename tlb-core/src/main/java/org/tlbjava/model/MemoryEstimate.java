@@ -4,7 +4,7 @@ import com.sun.management.OperatingSystemMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.Locale;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * A rough upper estimate of the native memory a configuration needs, made before anything is
@@ -25,18 +25,18 @@ public final class MemoryEstimate {
      * Bytes for {@code replicas} copies of the model, each with its gradient when training, the
      * optimizer's two moments, and the activations of {@code imagesPerPass} images per replica.
      */
-    public static double bytes(TlbConfig c, int replicas, int imagesPerPass, boolean training) {
+    public static double bytes(RunConfig c, int replicas, int imagesPerPass, boolean training) {
         double weights = 4.0 * TlbModel.parameterCount(c);
         double models = training ? weights * (2.0 * (replicas + 1) + 2) : weights * replicas;
-        double width = Math.max(4.0 * c.embedDim, 3.0 * c.numHeads * c.keyDim);
-        double blocks = c.numLayers + (c.numLayers + c.r - 1) / c.r + 1.0;
+        double width = Math.max(4.0 * c.model().embedDim(), 3.0 * c.model().numHeads() * c.model().keyDim());
+        double blocks = c.model().numLayers() + (c.model().numLayers() + c.model().r() - 1) / c.model().r() + 1.0;
         double perImage = REFERENCE_ACTIVATION_BYTES * (c.model().numPatches() / REFERENCE_TOKENS)
                 * (width / REFERENCE_WIDTH) * (blocks / REFERENCE_BLOCKS) * (training ? 1 : 0.1);
         return models + perImage * imagesPerPass * replicas;
     }
 
     /** Refuses a configuration whose estimate exceeds this machine's memory. */
-    public static void requireFits(TlbConfig c, int replicas, int imagesPerPass, boolean training) {
+    public static void requireFits(RunConfig c, int replicas, int imagesPerPass, boolean training) {
         double need = bytes(c, replicas, imagesPerPass, training);
         long have = physicalMemory();
         if (need > have) {

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Supplier;
 import org.tlbjava.config.ModelConfig;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * Where a training pass (forward and backward over one micro-batch) spends its time, part by
@@ -36,7 +36,7 @@ public final class PartTimes {
     private PartTimes() {}
 
     /** Times every part {@code repeats} times at micro-batch {@code batch}, with dropout on as in training. */
-    public static List<Part> measure(TlbConfig config, NDManager manager, int batch, int repeats) {
+    public static List<Part> measure(RunConfig config, NDManager manager, int batch, int repeats) {
         ModelConfig c = config.model();
         Cell layout = new TlbModel(config).cell(); // only counted, never run
         int self = layout.selfAttentionCalls();

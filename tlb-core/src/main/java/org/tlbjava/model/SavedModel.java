@@ -17,8 +17,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.tlbjava.TlbException;
-import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.io.SealedFile;
 
 /**
@@ -38,12 +37,10 @@ public final class SavedModel {
 
     private SavedModel() {}
 
-    public static TlbConfig readConfig(Path dir) {
+    public static RunConfig readConfig(Path dir) {
         Path file = dir.resolve(CONFIG);
         try {
-            return TlbConfig.fromJson(Files.readString(file), file.toString()).validate();
-        } catch (UsageException e) {
-            throw new TlbException(file + " holds an " + e.getMessage());
+            return RunConfig.fromJson(Files.readString(file), file.toString());
         } catch (NoSuchFileException e) {
             throw new TlbException(dir + " is not a tlb run directory: it has no " + CONFIG);
         } catch (IOException e) {
@@ -81,11 +78,11 @@ public final class SavedModel {
      */
     public static TlbModel load(Path runOrWeights, NDManager manager) {
         Path dir = runDirectory(runOrWeights);
-        TlbConfig config = readConfig(dir);
+        RunConfig config = readConfig(dir);
         List<String> classes = readClasses(dir);
-        if (classes.size() != config.numClasses) {
+        if (classes.size() != config.model().numClasses()) {
             throw new TlbException(dir.resolve(CLASSES) + " lists " + classes.size() + " classes but "
-                    + dir.resolve(CONFIG) + " has num_classes " + config.numClasses);
+                    + dir.resolve(CONFIG) + " has num_classes " + config.model().numClasses());
         }
         Path file = dir.equals(runOrWeights) ? dir.resolve(MODEL) : runOrWeights;
         if (!Files.exists(file)) {
@@ -93,7 +90,7 @@ public final class SavedModel {
                     + " (no epoch has finished; continue with tlb train --resume " + dir + ")");
         }
         SealedFile.Contents contents = SealedFile.read(file, MAGIC, LEGACY_MAGIC, "tlb model file");
-        EngineTuning.tune(config.mixedPrecision);
+        EngineTuning.tune(config.train().mixedPrecision());
         TlbModel model = TlbModel.create(config, manager);
         try (DataInputStream in = contents.stream()) {
             loadWeights(model, manager, in, file);

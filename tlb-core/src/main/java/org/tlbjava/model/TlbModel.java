@@ -15,7 +15,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tlbjava.config.ModelConfig;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * The reference's {@code TemporalLatentBottleneckModel}: patch embedding, a recurrent cell run over
@@ -25,7 +25,7 @@ import org.tlbjava.config.TlbConfig;
  * {@link #forward} returns logits in float32; softmax of them is the reference's output.
  */
 public final class TlbModel extends Module {
-    private final TlbConfig config;
+    private final RunConfig config;
     private final ModelConfig shape;
     private final PatchEmbedding patchLayer;
     private final Module cellBlock;
@@ -34,7 +34,7 @@ public final class TlbModel extends Module {
     private final Dense head;
     private final Dropout dropout = new Dropout();
 
-    TlbModel(TlbConfig config) {
+    TlbModel(RunConfig config) {
         this.config = config;
         this.shape = config.model();
         patchLayer = addChildBlock("patch_embedding", new PatchEmbedding(shape));
@@ -54,24 +54,23 @@ public final class TlbModel extends Module {
     /** Held while the engine's generator is seeded and draws initial weights, so runs on several threads stay seeded. */
     private static final Object SEEDED_INITIALISATION = new Object();
 
-    /** A model with fresh weights drawn from {@code config.seed}: the same seed gives the same weights. */
-    public static TlbModel create(TlbConfig config, NDManager manager) {
-        config.validate();
+    /** A model with fresh weights drawn from {@code config.train().seed()}: the same seed gives the same weights. */
+    public static TlbModel create(RunConfig config, NDManager manager) {
         MemoryEstimate.requireFits(config, 1, 0, false);
         TlbModel model = new TlbModel(config);
         synchronized (SEEDED_INITIALISATION) { // the engine's generator is process-wide: one seeded draw at a time
-            Engine.getInstance().setRandomSeed((int) config.seed);
-            model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.imageSize, config.imageSize));
+            Engine.getInstance().setRandomSeed((int) config.train().seed());
+            model.initialize(manager, DataType.FLOAT32, new Shape(1, 3, config.model().imageSize(), config.model().imageSize()));
         }
         return model;
     }
 
     /** The parameter count of {@code config}'s model, from the declared shapes: nothing is allocated. */
-    public static long parameterCount(TlbConfig config) {
+    public static long parameterCount(RunConfig config) {
         return new TlbModel(config).parameterCount();
     }
 
-    public TlbConfig config() {
+    public RunConfig config() {
         return config;
     }
 

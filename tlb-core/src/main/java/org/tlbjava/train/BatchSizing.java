@@ -2,7 +2,7 @@ package org.tlbjava.train;
 
 import java.util.Locale;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import java.util.Optional;
 
 /**
  * Fits the batch to small data: the reference's 2048-image batch is for CIFAR-10's 40,000
@@ -19,28 +19,28 @@ public final class BatchSizing {
         return Integer.highestOneBit(Math.max(1, images / MIN_STEPS));
     }
 
+    /** The batch a run trains with, and a line saying why when it is not the configured one. */
+    public record Fit(int batch, Optional<String> note) {}
+
     /**
      * When the batch was left at its default and gives fewer than {@link #MIN_STEPS} steps an
-     * epoch, sets a smaller one and returns a line saying so (null when nothing changed). A batch
-     * the user chose is kept, but one larger than the training images is refused, naming the
-     * {@code --batch-size} that fits.
+     * epoch, a smaller one, with a line saying so. A batch the user chose is kept, but one larger
+     * than the training images is refused, naming the {@code --batch-size} that fits.
      */
-    public static String adapt(TlbConfig config, int trainImages, boolean chosen) {
+    public static Fit fit(int batchSize, int trainImages, boolean chosen) {
         if (chosen) {
-            if (config.batchSize > trainImages) {
-                throw new UsageException(tooLarge(config.batchSize, trainImages));
+            if (batchSize > trainImages) {
+                throw new UsageException(tooLarge(batchSize, trainImages));
             }
-            return null;
+            return new Fit(batchSize, Optional.empty());
         }
-        if (trainImages / config.batchSize >= MIN_STEPS) {
-            return null;
+        if (trainImages / batchSize >= MIN_STEPS) {
+            return new Fit(batchSize, Optional.empty());
         }
-        int batch = Math.min(config.batchSize, suggested(trainImages));
-        String line = String.format(Locale.ROOT, "Batch: %d (the default %d gives %d steps an epoch over %,d training"
-                + " images; this gives %d); --batch-size N chooses another", batch, config.batchSize,
-                trainImages / config.batchSize, trainImages, trainImages / batch);
-        config.batchSize = batch;
-        return line;
+        int batch = Math.min(batchSize, suggested(trainImages));
+        return new Fit(batch, Optional.of(String.format(Locale.ROOT, "Batch: %d (the default %d gives %d steps an epoch"
+                + " over %,d training images; this gives %d); --batch-size N chooses another", batch, batchSize,
+                trainImages / batchSize, trainImages, trainImages / batch)));
     }
 
     /** The message for a batch that an epoch's images cannot fill. */

@@ -9,7 +9,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.function.IntConsumer;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.ImageSet;
@@ -30,7 +30,7 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
      */
     public static Evaluation run(DataParallel workers, NDManager manager, ImageSet set, int batchSize,
             boolean flipTta, IntConsumer onBatch) {
-        TlbConfig config = workers.model().config();
+        RunConfig config = workers.model().config();
         int n = set.size();
         int[] labels = new int[n];
         int[] predictions = new int[n];
@@ -81,15 +81,15 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
     }
 
     /** The batch's images as [size, 3, image_size, image_size]. */
-    public static NDArray images(NDManager manager, Batch batch, TlbConfig config) {
+    public static NDArray images(NDManager manager, Batch batch, RunConfig config) {
         return images(manager, batch, config, 0, batch.size());
     }
 
     /** Images {@code [from, from + count)} of the batch as an array. */
-    static NDArray images(NDManager manager, Batch batch, TlbConfig config, int from, int count) {
-        int per = 3 * config.imageSize * config.imageSize;
+    static NDArray images(NDManager manager, Batch batch, RunConfig config, int from, int count) {
+        int per = 3 * config.model().imageSize() * config.model().imageSize();
         return manager.create(FloatBuffer.wrap(batch.images(), from * per, count * per).slice(),
-                new Shape(count, 3, config.imageSize, config.imageSize));
+                new Shape(count, 3, config.model().imageSize(), config.model().imageSize()));
     }
 
     /** Accuracy within each true class (0 for a class with no images). */

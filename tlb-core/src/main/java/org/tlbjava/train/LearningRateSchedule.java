@@ -1,6 +1,6 @@
 package org.tlbjava.train;
 
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * The learning rate of each optimizer step t = 1, 2, …, T. {@code constant}: the reference's
@@ -13,9 +13,9 @@ import org.tlbjava.config.TlbConfig;
 public record LearningRateSchedule(boolean cosine, double peak, double min, long warmupSteps, long totalSteps) {
 
     /** The config's schedule for a run of {@code stepsPerEpoch} optimizer steps an epoch. */
-    public static LearningRateSchedule of(TlbConfig config, int stepsPerEpoch) {
-        return new LearningRateSchedule(TlbConfig.COSINE.equals(config.lrSchedule), config.learningRate, config.minLr,
-                Math.round(config.warmupEpochs * stepsPerEpoch), (long) config.epochs * stepsPerEpoch);
+    public static LearningRateSchedule of(RunConfig config, int stepsPerEpoch) {
+        return new LearningRateSchedule(config.train().cosine(), config.train().learningRate(), config.train().minLr(),
+                Math.round(config.train().warmupEpochs() * stepsPerEpoch), (long) config.train().epochs() * stepsPerEpoch);
     }
 
     /** The rate of step {@code t} (1-based). */

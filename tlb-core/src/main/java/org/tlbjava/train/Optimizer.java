@@ -7,7 +7,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
 import java.util.List;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.model.TlbModel;
 
 /**
@@ -23,16 +23,16 @@ public final class Optimizer {
     private final double clipNorm;
     private final WeightAverage average;
 
-    public Optimizer(TlbConfig config, TlbModel model, NDManager manager, int stepsPerEpoch) {
-        adamw = "weights".equals(config.weightDecayOn)
-                ? new AdamW(model.getParameters(), manager, config.weightDecay, TlbModel::isDecayedWeight)
-                : new AdamW(model.getParameters(), manager, config.weightDecay);
+    public Optimizer(RunConfig config, TlbModel model, NDManager manager, int stepsPerEpoch) {
+        adamw = config.train().decayWeightsOnly()
+                ? new AdamW(model.getParameters(), manager, config.train().weightDecay(), TlbModel::isDecayedWeight)
+                : new AdamW(model.getParameters(), manager, config.train().weightDecay());
         for (Pair<String, Parameter> p : model.getParameters()) {
             params.add(p.getValue());
         }
         schedule = LearningRateSchedule.of(config, stepsPerEpoch);
-        clipNorm = config.gradClipNorm;
-        average = config.emaDecay > 0 ? new WeightAverage(model, manager, config.emaDecay) : null;
+        clipNorm = config.train().gradClipNorm();
+        average = config.train().emaDecay() > 0 ? new WeightAverage(model, manager, config.train().emaDecay()) : null;
     }
 
     /** Applies one step; returns the learning rate it used. */

@@ -16,7 +16,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.io.SealedFile;
 import org.tlbjava.model.SavedModel;
@@ -60,7 +60,7 @@ public final class RunDirectory {
     public record Restored(State state, List<String> notes) {}
 
     /** Writes the run's start files; config.json last, since its presence is what makes a directory a run. */
-    public void writeStart(TlbConfig config, List<String> classes, DataRecord data) throws IOException {
+    public void writeStart(RunConfig config, List<String> classes, DataRecord data) throws IOException {
         AtomicFiles.writeString(dir.resolve(DATA), JSON.writeValueAsString(data) + "\n");
         AtomicFiles.writeString(dir.resolve(CLASSES), JSON.writeValueAsString(classes) + "\n");
         AtomicFiles.writeString(dir.resolve(CONFIG), config.toJson() + "\n");
@@ -73,7 +73,7 @@ public final class RunDirectory {
                 || (name.startsWith(".") && name.endsWith(".tmp"));
     }
 
-    public TlbConfig readConfig() {
+    public RunConfig readConfig() {
         return SavedModel.readConfig(dir);
     }
 

@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import java.util.Arrays;
 import java.util.List;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
 
 /**
@@ -21,22 +21,22 @@ public final class TrainStep {
      */
     static final int AUTO_MICRO_BATCH = 256;
 
-    private final TlbConfig config;
+    private final RunConfig config;
 
-    public TrainStep(TlbConfig config) {
+    public TrainStep(RunConfig config) {
         this.config = config;
     }
 
     /** Worker threads, each with a model replica: the config's, or one per core. */
     public int workers() {
-        return DataParallel.workerCount(config.workers);
+        return DataParallel.workerCount(config.train().workers());
     }
 
     /** Images per forward/backward pass: the config's, or a share of the batch per worker up to 256. */
     public int microBatchSize() {
-        int perWorker = (config.batchSize + workers() - 1) / workers();
-        int micro = config.microBatchSize > 0 ? config.microBatchSize : Math.min(AUTO_MICRO_BATCH, perWorker);
-        return Math.min(micro, config.batchSize);
+        int perWorker = (config.train().batchSize() + workers() - 1) / workers();
+        int micro = config.train().microBatchSize() > 0 ? config.train().microBatchSize() : Math.min(AUTO_MICRO_BATCH, perWorker);
+        return Math.min(micro, config.train().batchSize());
     }
 
     /**
@@ -85,11 +85,11 @@ public final class TrainStep {
      * {@code batchSize}: targets are one-hot as the reference's, or smoothed by label_smoothing e
      * to (1 - e) one-hot + e / classes.
      */
-    static NDArray loss(NDArray logits, NDArray labels, TlbConfig config, int batchSize) {
-        NDArray targets = labels.oneHot(config.numClasses);
-        double e = config.labelSmoothing;
+    static NDArray loss(NDArray logits, NDArray labels, RunConfig config, int batchSize) {
+        NDArray targets = labels.oneHot(config.model().numClasses());
+        double e = config.train().labelSmoothing();
         if (e > 0) {
-            targets = targets.mul((float) (1 - e)).add((float) (e / config.numClasses));
+            targets = targets.mul((float) (1 - e)).add((float) (e / config.model().numClasses()));
         }
         return logits.logSoftmax(-1).mul(targets.mul(1f / batchSize)).sum().neg();
     }

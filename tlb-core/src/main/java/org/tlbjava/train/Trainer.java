@@ -12,7 +12,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.Resolution;
@@ -30,14 +30,14 @@ import org.tlbjava.model.TlbModel;
  * runs it; it is not public API.
  */
 final class Trainer {
-    private final TlbConfig config;
+    private final RunConfig config;
     private final Splits data;
     private final RunDirectory run;
     private final List<TrainingListener> listeners;
     private final RunControl control;
     private final TrainStep step;
 
-    Trainer(TlbConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control) {
+    Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control) {
         this.config = config;
         this.data = data;
         this.run = run;
@@ -47,13 +47,13 @@ final class Trainer {
     }
 
     /**
-     * Trains from the run's checkpoint (or from scratch) to {@code config.epochs}, or until the
+     * Trains from the run's checkpoint (or from scratch) to {@code config.train().epochs()}, or until the
      * control asks to stop; returns the history of the completed epochs.
      */
     List<EpochRecord> fit(String dataDescription) throws IOException {
         checkData();
         MemoryEstimate.requireFits(config, step.workers(), step.microBatchSize(), true);
-        EngineTuning.Matmuls matmuls = EngineTuning.tune(config.mixedPrecision);
+        EngineTuning.Matmuls matmuls = EngineTuning.tune(config.train().mixedPrecision());
         try (RunLock lock = RunLock.acquire(run.path());
                 NDManager manager = NDManager.newBaseManager();
                 PrintWriter log = new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
@@ -67,12 +67,12 @@ final class Trainer {
                 restored.notes().forEach(note -> say(log, "Checkpoint: " + note));
                 history.addAll(restored.state().history());
                 startEpoch = restored.state().epochsCompleted();
-                if (startEpoch >= config.epochs) {
+                if (startEpoch >= config.train().epochs()) {
                     say(log, run.path() + " has already finished " + startEpoch + " epochs; pass --epochs N"
                             + " (more than " + startEpoch + ") to train it further");
                     return history;
                 }
-                say(log, "Resuming " + run.path() + " after epoch " + startEpoch + " of " + config.epochs);
+                say(log, "Resuming " + run.path() + " after epoch " + startEpoch + " of " + config.train().epochs());
             }
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true); // after loading: it replaces the arrays
@@ -83,14 +83,14 @@ final class Trainer {
                         Splits.perClass(data.val()), data.classes().size()));
                 Resolution.describe(config, data.fileSizes()).forEach(line -> say(log, "Resolution: " + line));
                 say(log, String.format(Locale.ROOT, "Model: %s variant, %,d parameters; batch %d in micro-batches of %d on %d"
-                        + " workers", config.variant, model.parameterCount(), config.batchSize, step.microBatchSize(),
+                        + " workers", config.model().variant(), model.parameterCount(), config.train().batchSize(), step.microBatchSize(),
                         workers.workers()));
-                say(log, "Compute: " + matmuls.description() + " (mixed_precision " + config.mixedPrecision + ")");
+                say(log, "Compute: " + matmuls.description() + " (mixed_precision " + config.train().mixedPrecision() + ")");
                 say(log, "Recipe: " + recipe());
-                RunEta eta = new RunEta((long) config.epochs * stepsPerEpoch(), optimizer.steps(), data.val().size());
-                for (int epoch = startEpoch; epoch < config.epochs; epoch++) {
+                RunEta eta = new RunEta((long) config.train().epochs() * stepsPerEpoch(), optimizer.steps(), data.val().size());
+                for (int epoch = startEpoch; epoch < config.train().epochs(); epoch++) {
                     if (control.stopRequested()) {
-                        say(log, "Stopped after epoch " + epoch + " of " + config.epochs + "; --resume continues it");
+                        say(log, "Stopped after epoch " + epoch + " of " + config.train().epochs() + "; --resume continues it");
                         break;
                     }
                     EpochRecord record = epoch(workers, optimizer, manager, epoch, eta);
@@ -107,10 +107,10 @@ final class Trainer {
                         run.writeModel(model, history, best);
                         return null;
                     });
-                    say(log, summary(record) + (best && config.epochs > 1 ? " - best so far, saved as best.params" : ""));
+                    say(log, summary(record) + (best && config.train().epochs() > 1 ? " - best so far, saved as best.params" : ""));
                     listeners.forEach(l -> l.epochFinished(record, best));
-                    String left = eta.describe(config.epochs - epoch - 1, config.batchSize);
-                    if (epoch + 1 < config.epochs && !left.isEmpty()) {
+                    String left = eta.describe(config.train().epochs() - epoch - 1, config.train().batchSize());
+                    if (epoch + 1 < config.train().epochs() && !left.isEmpty()) {
                         say(log, "  " + left);
                     }
                 }
@@ -121,10 +121,10 @@ final class Trainer {
 
     /** Refuses data that cannot fill one batch or whose image size is not the config's input size. */
     private void checkData() {
-        if (data.train().size() < config.batchSize) {
-            throw new TlbException(BatchSizing.tooLarge(config.batchSize, data.train().size()));
+        if (data.train().size() < config.train().batchSize()) {
+            throw new TlbException(BatchSizing.tooLarge(config.train().batchSize(), data.train().size()));
         }
-        int side = config.inputShape[0];
+        int side = config.data().inputSide();
         if (data.train().height() != side || data.train().width() != side) {
             throw new TlbException("the training images are " + data.train().height() + "x" + data.train().width()
                     + " but input_shape is [" + side + ", " + side + ", 3]; set input_shape to ["
@@ -134,36 +134,36 @@ final class Trainer {
 
     /** The recipe beyond the network, in one line for the log. */
     private String recipe() {
-        String schedule = TlbConfig.COSINE.equals(config.lrSchedule)
-                ? "cosine, " + config.warmupEpochs + " warm-up epochs up to " + config.learningRate + ", down to "
-                        + config.minLr
-                : "constant " + config.learningRate;
-        return "AdamW lr " + schedule + "; weight decay " + config.weightDecay + " on "
-                + ("weights".equals(config.weightDecayOn) ? "dense and conv kernels only" : "every variable")
-                + "; label smoothing " + config.labelSmoothing
-                + "; grad clip " + (config.gradClipNorm > 0 ? "at norm " + config.gradClipNorm : "off")
-                + "; weight average " + (config.emaDecay > 0 ? "decay " + config.emaDecay
+        String schedule = config.train().cosine()
+                ? "cosine, " + config.train().warmupEpochs() + " warm-up epochs up to " + config.train().learningRate() + ", down to "
+                        + config.train().minLr()
+                : "constant " + config.train().learningRate();
+        return "AdamW lr " + schedule + "; weight decay " + config.train().weightDecay() + " on "
+                + (config.train().decayWeightsOnly() ? "dense and conv kernels only" : "every variable")
+                + "; label smoothing " + config.train().labelSmoothing()
+                + "; grad clip " + (config.train().gradClipNorm() > 0 ? "at norm " + config.train().gradClipNorm() : "off")
+                + "; weight average " + (config.train().emaDecay() > 0 ? "decay " + config.train().emaDecay()
                         + " (validated and saved as the model)" : "off")
-                + "; augmentation " + config.augmentation + " at " + config.imageSize + "x" + config.imageSize;
+                + "; augmentation " + config.data().augmentation() + " at " + config.model().imageSize() + "x" + config.model().imageSize();
     }
 
     /** Optimizer steps in an epoch: the last partial batch is dropped, as the reference's. */
     private int stepsPerEpoch() {
-        return data.train().size() / config.batchSize;
+        return data.train().size() / config.train().batchSize();
     }
 
     /** One epoch's steps and validation; null when the control stopped it before its end. */
     private EpochRecord epoch(DataParallel workers, Optimizer optimizer, NDManager manager, int epoch, RunEta eta)
             throws IOException {
-        workers.reseedDropout(config.seed * 1_000_003L + epoch);
+        workers.reseedDropout(config.train().seed() * 1_000_003L + epoch);
         double lossSum = 0;
         long correct = 0;
         long seen = 0;
         List<Double> rates = new ArrayList<>();
         long epochStart = System.nanoTime();
-        try (BatchLoader loader = BatchLoader.training(data.train(), config, config.batchSize, epoch)) {
+        try (BatchLoader loader = BatchLoader.training(data.train(), config, config.train().batchSize(), epoch)) {
             int steps = loader.batchCount();
-            listeners.forEach(l -> l.epochStarted(epoch + 1, config.epochs, steps));
+            listeners.forEach(l -> l.epochStarted(epoch + 1, config.train().epochs(), steps));
             int done = 0;
             for (Batch batch : loader) {
                 if (control.stopRequested()) {
@@ -178,7 +178,7 @@ final class Trainer {
                 correct += (long) stats[1];
                 seen += batch.size();
                 TrainingListener.Step event = new TrainingListener.Step(epoch + 1, ++done, steps, lossSum / seen,
-                        correct / (double) seen, rate, eta.describe(config.epochs - epoch, config.batchSize));
+                        correct / (double) seen, rate, eta.describe(config.train().epochs() - epoch, config.train().batchSize()));
                 listeners.forEach(l -> l.stepFinished(event));
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;

@@ -6,7 +6,8 @@ import java.nio.file.Path;
 import java.util.List;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.data.Splits;
 import org.tlbjava.io.AtomicFiles;
@@ -15,7 +16,7 @@ import org.tlbjava.serve.RunReport;
 /**
  * Training from Java, with the lifecycle {@code tlb train} has:
  * <pre>
- *   TlbConfig config = TlbConfig.load(Path.of("my.json"));   // or new TlbConfig(), Presets.apply("fast", …)
+ *   RunConfig config = RunConfig.load(Path.of("my.json"));   // or RunConfig.defaults(), Presets.apply("fast", …)
  *   Run run = Training.start(config, DataSource.at(Path.of("photos")), Path.of("runs/photos"),
  *           ConsoleProgress.stdout());
  *   try (TlbClassifier classifier = run.bestModel()) {
@@ -47,8 +48,8 @@ public final class Training {
         ADAPTED;
 
         /** CHOSEN when {@code config}'s batch_size is not the default. */
-        public static Batch of(TlbConfig config) {
-            return config.batchSize != new TlbConfig().batchSize ? CHOSEN : ADAPTED;
+        public static Batch of(RunConfig config) {
+            return config.train().batchSize() != RunConfig.defaults().train().batchSize() ? CHOSEN : ADAPTED;
         }
     }
 
@@ -56,23 +57,23 @@ public final class Training {
      * Trains a new run of {@code config} on {@code data} into {@code out}; the caller's config is
      * not changed. A batch_size other than the default counts as chosen.
      */
-    public static Run start(TlbConfig config, DataSource data, Path out, TrainingListener... listeners) throws IOException {
+    public static Run start(RunConfig config, DataSource data, Path out, TrainingListener... listeners) throws IOException {
         return start(config, Batch.of(config), data, out, listeners);
     }
 
-    /** {@link #start(TlbConfig, DataSource, Path, TrainingListener...)}, saying whether the batch size was chosen. */
-    public static Run start(TlbConfig config, Batch batch, DataSource data, Path out, TrainingListener... listeners)
+    /** {@link #start(RunConfig, DataSource, Path, TrainingListener...)}, saying whether the batch size was chosen. */
+    public static Run start(RunConfig config, Batch batch, DataSource data, Path out, TrainingListener... listeners)
             throws IOException {
         List<TrainingListener> all = List.of(listeners);
         RunControl control = announce(all);
-        TlbConfig c = config.copy().validate();
         checkNewRunDirectory(out);
-        Splits splits = data.load(c);
-        c.numClasses = splits.classes().size();
-        String batchNote = BatchSizing.adapt(c, splits.train().size(), batch == Batch.CHOSEN);
-        if (batchNote != null) {
-            all.forEach(l -> l.logged(batchNote));
-        }
+        Splits splits = data.load(config);
+        BatchSizing.Fit fit = BatchSizing.fit(config.train().batchSize(), splits.train().size(), batch == Batch.CHOSEN);
+        fit.note().ifPresent(note -> all.forEach(l -> l.logged(note)));
+        RunConfig c = ConfigResolver.from(config)
+                .dataClasses(splits.classes().size(), splits.source())
+                .set("batch_size", fit.batch(), "the batch fitted to the data")
+                .resolve();
         boolean created = !Files.exists(out);
         RunDirectory run = new RunDirectory(out);
         try {
@@ -100,11 +101,8 @@ public final class Training {
         List<TrainingListener> all = List.of(listeners);
         RunControl control = announce(all);
         RunDirectory run = new RunDirectory(dir);
-        TlbConfig config = run.readConfig();
-        if (how.epochs() != null) {
-            config.epochs = how.epochs();
-        }
-        config.validate();
+        RunConfig config = how.epochs() == null ? run.readConfig()
+                : ConfigResolver.from(run.readConfig()).set("epochs", how.epochs(), "--epochs " + how.epochs()).resolve();
         DataRecord recorded = run.readData();
         DataSource data = how.data() != null || recorded == null ? how.data() : new DataSource(recorded.path());
         if (data == null) {
@@ -135,11 +133,11 @@ public final class Training {
         return control;
     }
 
-    private static Run fit(TlbConfig config, Splits splits, RunDirectory run, DataSource data,
+    private static Run fit(RunConfig config, Splits splits, RunDirectory run, DataSource data,
             List<TrainingListener> listeners, RunControl control) throws IOException {
         List<EpochRecord> history = new Trainer(config, splits, run, listeners, control).fit(data.root().toString());
         RunReport.writeAfterTraining(run.path(), line -> listeners.forEach(l -> l.logged(line)));
-        return new Run(run.path(), history, config.epochs);
+        return new Run(run.path(), history, config.train().epochs());
     }
 
     /**

@@ -18,7 +18,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.ImageSet;
 import org.tlbjava.explain.AttentionImages;
@@ -166,8 +166,7 @@ class CliTest {
 
     @Test
     void predictAgreesWithEvaluateAndReportsBadFiles() throws Exception {
-        TlbConfig config = new TlbConfig();
-        config.trainSlice = 240;
+        RunConfig config = RunConfig.defaults().with("train_slice=240");
         ImageSet val = new DataLocator().load(data.toString(), config).val();
         List<String> args = new ArrayList<>(List.of("predict", "--model", run.toString(), "--top", "2", "--json"));
         for (int i = 0; i < 5; i++) {

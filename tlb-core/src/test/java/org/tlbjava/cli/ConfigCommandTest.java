@@ -6,7 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /** Settings can be found without reading the source: tlb config, and defaults in --help. */
 class ConfigCommandTest {
@@ -24,11 +24,11 @@ class ConfigCommandTest {
             assertTrue(key.get("description").isTextual() && key.get("description").asText().length() > 10,
                     "a one-line meaning for " + name + ": " + key.get("description"));
         }
-        assertEquals(TlbConfig.keys(), listed);
-        JsonNode batch = json.get("keys").get(TlbConfig.keys().indexOf("batch_size"));
+        assertEquals(RunConfig.keys(), listed);
+        JsonNode batch = json.get("keys").get(RunConfig.keys().indexOf("batch_size"));
         assertEquals(2048, batch.get("default").asInt());
         assertEquals(256, batch.get("presets").get("fast").asInt(), "the fast preset's batch");
-        JsonNode lr = json.get("keys").get(TlbConfig.keys().indexOf("learning_rate"));
+        JsonNode lr = json.get("keys").get(RunConfig.keys().indexOf("learning_rate"));
         assertFalse(lr.get("presets").has("reference"), "the reference preset's 0.0001 is the default, not a change");
         assertTrue(json.get("presets").has("fast"));
     }
@@ -37,7 +37,7 @@ class ConfigCommandTest {
     void configTextNamesEveryKeyAndPreset() {
         CliTest.Result r = CliTest.tlb("config");
         assertEquals(0, r.code(), r.err());
-        for (String key : TlbConfig.keys()) {
+        for (String key : RunConfig.keys()) {
             assertTrue(r.out().contains("\n" + key + " = ") || r.out().startsWith(key + " = "), key);
         }
         assertTrue(r.out().contains("presets: fast: 256"), r.out());
@@ -46,12 +46,12 @@ class ConfigCommandTest {
     @Test
     void trainHelpShowsTheDefaults() {
         CliTest.Result r = CliTest.tlb("train", "--help");
-        TlbConfig defaults = new TlbConfig();
-        for (String expected : new String[] {"(default " + defaults.epochs + ";", "(default " + defaults.batchSize + ";",
-                "(default 1e-4)", "(default " + defaults.imageSize + ",", "tlb config"}) {
+        RunConfig defaults = RunConfig.defaults();
+        for (String expected : new String[] {"(default " + defaults.train().epochs() + ";", "(default " + defaults.train().batchSize() + ";",
+                "(default 1e-4)", "(default " + defaults.model().imageSize() + ",", "tlb config"}) {
             assertTrue(r.out().contains(expected), expected + " in\n" + r.out());
         }
-        assertEquals(1e-4, defaults.learningRate, "the help's 1e-4");
+        assertEquals(1e-4, defaults.train().learningRate(), "the help's 1e-4");
     }
 
     @Test

@@ -70,8 +70,8 @@ class FaultsTest {
         Path config = tmp.resolve("dup.json");
         Files.writeString(config, "{\"embed_dim\": 32, \"embed_dim\": 64}");
         Result r = tlb("summary", "--config", config.toString());
-        assertNotEquals(0, r.code());
-        assertTrue(r.err().contains("Duplicate field 'embed_dim'"), r.err());
+        assertEquals(2, r.code(), "a usage error: " + r.err());
+        assertTrue(r.err().contains("dup.json: duplicate key 'embed_dim'"), r.err());
     }
 
     @Test

@@ -8,7 +8,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
+import org.tlbjava.config.DataConfig;
 
 class AugmentationTest {
     /** Keras/TF bilinear with half-pixel centres, by hand: 2 -> 4 gives [a, a+(b-a)/4, a+3(b-a)/4, b]. */
@@ -64,7 +65,7 @@ class AugmentationTest {
 
     @Test
     void evalOutputIsRescaledResizeOfTheInput() {
-        TlbConfig c = new TlbConfig();
+        RunConfig c = RunConfig.defaults();
         ImageSet set = gradientImages(3);
         Batch b = BatchLoader.evaluation(set, c, 2).build(0);
         assertEquals(2, b.size());
@@ -78,7 +79,7 @@ class AugmentationTest {
 
     @Test
     void trainingBatchesAreShuffledPerEpochDropTheRestAndRepeatForTheSameSeed() {
-        TlbConfig c = new TlbConfig();
+        RunConfig c = RunConfig.defaults();
         ImageSet set = gradientImages(50);
         BatchLoader e0 = BatchLoader.training(set, c, 16, 0);
         assertEquals(3, e0.batchCount());
@@ -97,7 +98,7 @@ class AugmentationTest {
 
     @Test
     void randomCropsAndFlipsVaryAndStayInsideTheResizedImage() {
-        TlbConfig c = new TlbConfig();
+        RunConfig c = RunConfig.defaults();
         Augmentation aug = new Augmentation(c, 32, 32);
         ImageSet set = gradientImages(1);
         java.util.SplittableRandom random = new java.util.SplittableRandom(3);
@@ -117,7 +118,7 @@ class AugmentationTest {
     @Test
     void evaluationKeepsThePartialLastBatch() {
         ImageSet set = gradientImages(37);
-        BatchLoader loader = BatchLoader.evaluation(set, new TlbConfig(), 16);
+        BatchLoader loader = BatchLoader.evaluation(set, RunConfig.defaults(), 16);
         int total = 0;
         for (Batch b : loader) {
             total += b.size();
@@ -133,11 +134,8 @@ class AugmentationTest {
      */
     @Test
     void padCropShiftsWithZerosAndFlips() {
-        TlbConfig c = new TlbConfig();
-        c.inputShape = new int[] {4, 4, 3};
-        c.imageSize = 4;
-        c.augmentation = TlbConfig.PAD_CROP;
-        c.pad = 1;
+        RunConfig c = RunConfig.defaults().with("input_shape=[4,4,3]", "image_size=4", "chunk_size=1",
+                "augmentation=" + DataConfig.PAD_CROP, "pad=1");
         Augmentation a = new Augmentation(c, 4, 4);
         byte[] pixels = new byte[48];
         for (int i = 0; i < 48; i++) {

@@ -7,16 +7,15 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.testing.Synthetic;
 
 class CifarBinaryTest {
     @TempDir
     Path tmp;
 
-    private TlbConfig config(int trainSlice) {
-        TlbConfig c = new TlbConfig();
-        c.trainSlice = trainSlice;
+    private RunConfig config(int trainSlice) {
+        RunConfig c = RunConfig.defaults().with("train_slice=" + trainSlice);
         return c;
     }
 
@@ -132,7 +131,7 @@ class CifarBinaryTest {
     void realCifarWhenPresent() {
         Path dir = realData();
         org.junit.jupiter.api.Assumptions.assumeTrue(dir != null, "no ../shared/datasets here");
-        Splits s = new DataLocator().load(dir.toString(), new TlbConfig());
+        Splits s = new DataLocator().load(dir.toString(), RunConfig.defaults());
         assertEquals(40_000, s.train().size());
         assertEquals(10_000, s.val().size());
         int[] train = s.train().classCounts();

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.testing.Synthetic;
 
 /** The CIFAR-10 download against a server on 127.0.0.1. */
@@ -69,9 +69,8 @@ class DownloadTest {
         return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(bytes));
     }
 
-    private static TlbConfig config() {
-        TlbConfig c = new TlbConfig();
-        c.trainSlice = 80;
+    private static RunConfig config() {
+        RunConfig c = RunConfig.defaults().with("train_slice=80");
         return c;
     }
 

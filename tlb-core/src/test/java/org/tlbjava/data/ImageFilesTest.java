@@ -14,10 +14,10 @@ import java.util.zip.CRC32;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 class ImageFilesTest {
-    private static final long LIMIT = new TlbConfig().maxImagePixels;
+    private static final long LIMIT = RunConfig.defaults().data().maxImagePixels();
 
     @TempDir
     Path tmp;

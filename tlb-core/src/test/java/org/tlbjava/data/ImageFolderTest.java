@@ -10,7 +10,7 @@ import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 class ImageFolderTest {
     @TempDir
@@ -34,7 +34,7 @@ class ImageFolderTest {
             image(tmp.resolve("cats/" + i + ".png"), Color.RED, 64, 40);
             image(tmp.resolve("dogs/" + i + ".jpg"), Color.BLUE, 20, 20);
         }
-        Splits s = new DataLocator().load(tmp.toString(), new TlbConfig());
+        Splits s = new DataLocator().load(tmp.toString(), RunConfig.defaults());
         assertEquals(java.util.List.of("cats", "dogs"), s.classes());
         assertEquals(16, s.train().size());
         assertEquals(4, s.val().size());
@@ -42,7 +42,7 @@ class ImageFolderTest {
         assertEquals(32, s.train().height());
         int red = s.train().pixels()[0] & 0xff;
         assertTrue(red > 240, "cats are red: " + red);
-        Splits again = new DataLocator().load(tmp.toString(), new TlbConfig());
+        Splits again = new DataLocator().load(tmp.toString(), RunConfig.defaults());
         assertArrayEquals(s.val().pixels(), again.val().pixels());
     }
 
@@ -58,7 +58,7 @@ class ImageFolderTest {
         System.setErr(new java.io.PrintStream(err));
         Splits s;
         try {
-            s = new DataLocator().load(tmp.toString(), new TlbConfig());
+            s = new DataLocator().load(tmp.toString(), RunConfig.defaults());
         } finally {
             System.setErr(old);
         }
@@ -77,14 +77,14 @@ class ImageFolderTest {
         java.io.PrintStream old = System.err;
         System.setErr(new java.io.PrintStream(new java.io.ByteArrayOutputStream()));
         try {
-            TlbException e = assertThrows(TlbException.class, () -> new DataLocator().load(tmp.toString(), new TlbConfig()));
+            TlbException e = assertThrows(TlbException.class, () -> new DataLocator().load(tmp.toString(), RunConfig.defaults()));
             assertTrue(e.getMessage().contains("b") && e.getMessage().contains("no readable images"), e.getMessage());
         } finally {
             System.setErr(old);
         }
     }
 
-    private static Splits loadQuietly(Path dir, TlbConfig config, java.io.ByteArrayOutputStream err) {
+    private static Splits loadQuietly(Path dir, RunConfig config, java.io.ByteArrayOutputStream err) {
         java.io.PrintStream old = System.err;
         System.setErr(new java.io.PrintStream(err));
         try {
@@ -101,7 +101,7 @@ class ImageFolderTest {
             image(tmp.resolve("b/" + i + ".tiff"), Color.BLUE, 16, 16);
         }
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
-        Splits s = loadQuietly(tmp, new TlbConfig(), err);
+        Splits s = loadQuietly(tmp, RunConfig.defaults(), err);
         assertEquals(6, s.train().size() + s.val().size());
         assertEquals("", err.toString());
     }
@@ -113,8 +113,7 @@ class ImageFolderTest {
             image(tmp.resolve("b/" + i + ".png"), Color.BLUE, 10, 10);
         }
         image(tmp.resolve("b/big.png"), Color.BLUE, 40, 30);
-        TlbConfig config = new TlbConfig();
-        config.maxImagePixels = 1000;
+        RunConfig config = RunConfig.defaults().with("max_image_pixels=1000");
         java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
         Splits s = loadQuietly(tmp, config, err);
         assertEquals(4, s.train().size() + s.val().size());
@@ -127,11 +126,11 @@ class ImageFolderTest {
         for (String path : new String[] {"train/a/1.png", "train/b/1.png", "train/c/1.png", "val/a/1.png", "val/b/1.png"}) {
             image(tmp.resolve(path), Color.GREEN, 8, 8);
         }
-        Splits s = new DataLocator().load(tmp.toString(), new TlbConfig());
+        Splits s = new DataLocator().load(tmp.toString(), RunConfig.defaults());
         assertEquals(java.util.List.of("a", "b", "c"), s.classes());
         assertArrayEquals(new int[] {1, 1, 0}, s.val().classCounts());
         image(tmp.resolve("val/zebra/1.png"), Color.GREEN, 8, 8);
-        TlbException e = assertThrows(TlbException.class, () -> new DataLocator().load(tmp.toString(), new TlbConfig()));
+        TlbException e = assertThrows(TlbException.class, () -> new DataLocator().load(tmp.toString(), RunConfig.defaults()));
         assertTrue(e.getMessage().contains(tmp.resolve("val/zebra").toString())
                 && e.getMessage().contains("not a class of the training images"), e.getMessage());
     }

@@ -7,7 +7,8 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.UsageException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.ConfigResolver;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.testing.Synthetic;
 
 /** Train/val limits draw every class; --image-size derives the stored size and says how images are scaled. */
@@ -47,42 +48,39 @@ class LimitsAndResolutionTest {
     @Test
     void limitsApplyToCifarAndImageFoldersAndOnlyWhenSet() throws Exception {
         Synthetic.cifarDir(tmp.resolve("cifar"), 50, false);
-        TlbConfig config = new TlbConfig();
-        config.trainSlice = 200;
-        config.trainLimit = 30;
-        config.valLimit = 20;
+        RunConfig config = RunConfig.defaults().with("train_slice=200", "train_limit=30", "val_limit=20");
         Splits limited = new DataLocator().load(tmp.resolve("cifar").toString(), config);
         assertEquals(30, limited.train().size());
         assertEquals(20, limited.val().size());
         for (int count : limited.train().classCounts()) {
             assertEquals(3, count, "ten classes, three each");
         }
-        config.trainLimit = 0;
-        config.valLimit = 0;
+        config = config.with("train_limit=0", "val_limit=0");
         Splits whole = new DataLocator().load(tmp.resolve("cifar").toString(), config);
         assertArrayEquals(CifarBinary.load(tmp.resolve("cifar/cifar-10-batches-bin"), 200).train().pixels(),
                 whole.train().pixels(), "without limits the data is the reference's, untouched");
 
         Path folder = Synthetic.imageFolder(tmp.resolve("own"), 10);
-        config.trainLimit = 6;
+        config = config.with("train_limit=6");
         Splits own = new DataLocator().load(folder.toString(), config);
         assertArrayEquals(new int[] {2, 2, 2}, own.train().classCounts());
     }
 
     @Test
     void imageSizeStoresFoldersAtThatSizeAndKeepsCifarsReferencePipeline() throws Exception {
-        TlbConfig cifar = new TlbConfig();
-        Resolution.setImageSize(cifar, 48, false);
-        assertArrayEquals(new int[] {32, 32, 3}, cifar.inputShape);
-        assertEquals(20, cifar.resizeMargin, "48 on CIFAR-10 is the reference: 32, resized to 52, cropped to 48");
-        assertThrows(UsageException.class, () -> Resolution.setImageSize(new TlbConfig(), 16, false));
+        ConfigResolver cifarSize = ConfigResolver.defaults();
+        Resolution.setImageSize(cifarSize, 48, false);
+        RunConfig cifar = cifarSize.resolve();
+        assertEquals(List.of(32, 32, 3), cifar.data().inputShape());
+        assertEquals(20, cifar.data().resizeMargin(), "48 on CIFAR-10 is the reference: 32, resized to 52, cropped to 48");
+        assertThrows(UsageException.class, () -> Resolution.setImageSize(ConfigResolver.defaults(), 16, false));
 
-        TlbConfig folder = new TlbConfig();
-        Resolution.setImageSize(folder, 64, true);
-        assertEquals(64, folder.imageSize);
-        assertArrayEquals(new int[] {64, 64, 3}, folder.inputShape);
-        assertEquals(5, folder.resizeMargin);
-        folder.validate();
+        ConfigResolver folderSize = ConfigResolver.defaults();
+        Resolution.setImageSize(folderSize, 64, true);
+        RunConfig folder = folderSize.resolve();
+        assertEquals(64, folder.model().imageSize());
+        assertEquals(List.of(64, 64, 3), folder.data().inputShape());
+        assertEquals(5, folder.data().resizeMargin());
         Splits own = new DataLocator().load(Synthetic.imageFolder(tmp.resolve("own"), 5).toString(), folder);
         assertEquals(64, own.train().height());
         assertEquals("80x64 to 96x96, most 96x96", own.fileSizes().text());
@@ -95,13 +93,12 @@ class LimitsAndResolutionTest {
     @Test
     void theDefaultsOnLargePhotosAndAnOversizedInputShapeAreExplained() {
         FileSizes photos = new FileSizes("128x128", 128, false);
-        List<String> defaults = Resolution.describe(new TlbConfig(), photos);
+        List<String> defaults = Resolution.describe(RunConfig.defaults(), photos);
         assertTrue(defaults.contains("image files (128x128) are scaled to 32x32 on loading (input_shape)"), defaults.toString());
         assertTrue(defaults.stream().anyMatch(l -> l.contains("shrunk to 32x32 and then enlarged to 48x48")
                 && l.contains("--image-size 48")), defaults.toString());
-        TlbConfig oversized = new TlbConfig();
-        oversized.set("input_shape=[128,128,3]");
-        List<String> crop = Resolution.describe(oversized.validate(), photos);
+        RunConfig oversized = RunConfig.defaults().with("input_shape=[128,128,3]");
+        List<String> crop = Resolution.describe(oversized, photos);
         assertTrue(crop.stream().anyMatch(l -> l.contains("the training crop covers 32% of the picture's side")), crop.toString());
     }
 }

@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.condition.EnabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.explain.TlbClassifier;
 
 /**
@@ -32,7 +32,7 @@ class OnnxBenchmark {
     @Test
     @Timeout(value = 30, unit = TimeUnit.MINUTES)
     void onnxRuntimeAgainstTheToolsInference() throws Exception {
-        Path run = run(tmp.resolve("run"), new TlbConfig());
+        Path run = run(tmp.resolve("run"), RunConfig.defaults());
         byte[] pixels = images(256);
         List<BufferedImage> images = bufferedImages(pixels);
         Path dynamic = tmp.resolve("dynamic.onnx");
@@ -41,7 +41,7 @@ class OnnxBenchmark {
             classifier.exportOnnx(dynamic);
             classifier.exportOnnx(fixed, new OnnxOptions(256, false));
             report("file size %,d bytes; the tool runs with mixed_precision %s", Files.size(dynamic),
-                    classifier.config().mixedPrecision);
+                    classifier.config().train().mixedPrecision());
             report("fixed-batch file: session opened in %.1f s", secondsToOpen(fixed));
             long start = System.nanoTime();
             try (OnnxFixtures.Runtime ort = new OnnxFixtures.Runtime(dynamic)) {

@@ -15,7 +15,7 @@ import java.util.Set;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Augmentation;
 import org.tlbjava.explain.Prediction;
 import org.tlbjava.explain.TlbClassifier;
@@ -74,7 +74,7 @@ class OnnxExportTest {
         assertMatchesClassifier(config("readout=state", "image_size=32", "num_layers=2"), new OnnxOptions(64, false), 64);
     }
 
-    private static void assertMatchesClassifier(TlbConfig config, OnnxOptions options) throws Exception {
+    private static void assertMatchesClassifier(RunConfig config, OnnxOptions options) throws Exception {
         assertMatchesClassifier(config, options, IMAGES);
     }
 
@@ -83,7 +83,7 @@ class OnnxExportTest {
      * maps: TlbClassifier.explainAll's, the maps TlbClassifier.attention gives, from the same
      * forward pass as the probabilities (one batch, no second warm-up of the engine).
      */
-    private static void assertMatchesClassifier(TlbConfig config, OnnxOptions options, int n) throws Exception {
+    private static void assertMatchesClassifier(RunConfig config, OnnxOptions options, int n) throws Exception {
         Path run = run(Files.createTempDirectory(tmp, "run"), config);
         Path file = run.resolve("model.onnx");
         try (TlbClassifier classifier = TlbClassifier.load(run)) {
@@ -92,7 +92,7 @@ class OnnxExportTest {
             try (OnnxFixtures.Runtime ort = new OnnxFixtures.Runtime(file)) {
                 List<float[]> outputs = ort.run(Arrays.copyOf(pixels, n * 3 * 32 * 32), n, 32);
                 float[] probabilities = outputs.get(0);
-                int classes = config.numClasses;
+                int classes = config.model().numClasses();
                 List<float[]> rows = new ArrayList<>();
                 for (int i = 0; i < n; i++) {
                     Prediction prediction = expected.get(i).prediction();
@@ -113,11 +113,11 @@ class OnnxExportTest {
     /** The graph's preprocessing alone against data.Augmentation.eval, value by value (to float rounding: 1e-5 of 0..1). */
     @Test
     void preprocessingIsTheEvaluationPipeline() throws Exception {
-        TlbConfig config = config();
+        RunConfig config = config();
         OnnxGraph graph = new OnnxGraph("preprocess");
         graph.input("images", TensorProto.DataType.UINT8, -1, 3, 32, 32);
         String resized = new TlbGraph(graph, config).preprocess("images");
-        graph.output(resized, "resized", TensorProto.DataType.FLOAT, -1, 3, config.imageSize, config.imageSize);
+        graph.output(resized, "resized", TensorProto.DataType.FLOAT, -1, 3, config.model().imageSize(), config.model().imageSize());
         Path file = tmp.resolve("preprocess.onnx");
         Files.write(file, model(graph).toByteArray());
         int n = 8;

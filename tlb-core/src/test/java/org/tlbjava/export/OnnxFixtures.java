@@ -21,7 +21,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.testing.Synthetic;
@@ -37,20 +37,15 @@ public final class OnnxFixtures {
     private OnnxFixtures() {}
 
     /** A float32 config (no bf16 matmuls) with the given --set assignments. */
-    public static TlbConfig config(String... assignments) {
-        TlbConfig c = new TlbConfig();
-        c.mixedPrecision = false;
-        for (String a : assignments) {
-            c.set(a);
-        }
-        return c.validate();
+    public static RunConfig config(String... assignments) {
+        return RunConfig.defaults().with("mixed_precision=false").with(assignments);
     }
 
     /**
      * A run directory holding a model with fresh weights plus noise, written as training writes
      * them: every weight (LayerNorm γ and β included) is off its initial value, as after training.
      */
-    public static Path run(Path dir, TlbConfig config) throws IOException {
+    public static Path run(Path dir, RunConfig config) throws IOException {
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(config, manager);
             Random random = new Random(3);

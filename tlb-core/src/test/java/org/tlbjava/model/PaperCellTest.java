@@ -15,7 +15,7 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /** The paper variant's mechanism works where the example's is degenerate. */
 class PaperCellTest {
@@ -33,9 +33,8 @@ class PaperCellTest {
         manager.close();
     }
 
-    static TlbConfig paper() {
-        TlbConfig c = new TlbConfig();
-        c.variant = "paper";
+    static RunConfig paper() {
+        RunConfig c = RunConfig.defaults().with("variant=paper");
         return c;
     }
 
@@ -45,10 +44,10 @@ class PaperCellTest {
     }
 
     /** The largest distance between two state vectors of one image after one step, per cell. */
-    private double smallestPairwiseDistance(Cell cell, Module block, TlbConfig c) {
+    private double smallestPairwiseDistance(Cell cell, Module block, RunConfig c) {
         block.initialize(manager, ai.djl.ndarray.types.DataType.FLOAT32, new Shape(1));
-        Pass pass = new Pass(block, ps, false, manager, c.embedDim);
-        NDArray chunk = chunk(2, c.chunkSize, c.embedDim);
+        Pass pass = new Pass(block, ps, false, manager, c.model().embedDim());
+        NDArray chunk = chunk(2, c.model().chunkSize(), c.model().embedDim());
         NDArray state = cell.call(pass, chunk, cell.initialState(pass, chunk)).state();
         long vectors = state.getShape().get(1);
         double smallest = Double.MAX_VALUE;
@@ -63,10 +62,10 @@ class PaperCellTest {
 
     @Test
     void afterOneChunkThePaperStateVectorsDifferPairwiseAndTheExamplesDoNot() {
-        TlbConfig p = paper();
+        RunConfig p = paper();
         PaperCell paperCell = new PaperCell(p.model(), new Dropout());
         assertTrue(smallestPairwiseDistance(paperCell, paperCell, p) > 1e-3, "paper state vectors differ");
-        TlbConfig k = new TlbConfig();
+        RunConfig k = RunConfig.defaults();
         RecurrentCell kerasCell = new RecurrentCell(k.model(), new Dropout());
         assertTrue(smallestPairwiseDistance(kerasCell, kerasCell, k) < 1e-5, "the example's defect: equal vectors");
     }
@@ -97,8 +96,7 @@ class PaperCellTest {
      */
     @Test
     void everyPaperParameterGetsAGradient() {
-        TlbConfig c = paper();
-        c.learnedState = true;
+        RunConfig c = paper().with("learned_state=true");
         TlbModel paperModel = TlbModel.create(c, manager);
         List<Double> means = gradientMeans(paperModel);
         double largest = means.stream().mapToDouble(Double::doubleValue).max().orElseThrow();
@@ -120,26 +118,22 @@ class PaperCellTest {
     @Test
     void parameterCountMatchesTheFormula() {
         for (int heads : new int[] {1, 2}) {
-            TlbConfig c = paper();
-            c.numHeads = heads;
-            c.keyDim = 64 / heads;
-            c.learnedState = true;
-            long d = c.embedDim;
-            long inner = (long) c.numHeads * c.keyDim;
+            RunConfig c = paper().with("num_heads=" + heads, "key_dim=" + 64 / heads, "learned_state=true");
+            long d = c.model().embedDim();
+            long inner = (long) c.model().numHeads() * c.model().keyDim();
             long attention = 3 * 2 * d + 3 * (d * inner + inner) + (inner * d + d);
             long ffn = 2 * d + (d * 4 * d + 4 * d) + (4 * d * d + d);
-            long blocks = c.numLayers + (c.numLayers + c.r - 1) / c.r + 1;
-            long patch = d * 3 * c.patchSize * c.patchSize + d + (long) c.model().numPatches() * d + 2 * d;
-            long state = (long) c.stateTokens * d;
-            long readout = 2 * d + d * c.numClasses + c.numClasses;
+            long blocks = c.model().numLayers() + (c.model().numLayers() + c.model().r() - 1) / c.model().r() + 1;
+            long patch = d * 3 * c.model().patchSize() * c.model().patchSize() + d + (long) c.model().numPatches() * d + 2 * d;
+            long state = (long) c.model().stateTokens() * d;
+            long readout = 2 * d + d * c.model().numClasses() + c.model().numClasses();
             assertEquals(patch + blocks * (attention + ffn) + state + readout, TlbModel.parameterCount(c), heads + " heads");
         }
     }
 
     @Test
     void bottleneckAttentionIsOneMapPerChunkOfStateOverTokens() {
-        TlbConfig c = paper();
-        c.stateTokens = 5;
+        RunConfig c = paper().with("state_tokens=5");
         TlbModel model = TlbModel.create(c, manager);
         List<NDArray> maps = new ArrayList<>();
         model.forward(ps, manager.randomUniform(0, 1, new Shape(2, 3, 48, 48)), false, maps);

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 /**
  * The optimised model (LayerNorm affines and the attention scale folded into the projections,
@@ -62,14 +62,11 @@ class PlainPathTest {
     @AfterEach
     void close() {
         manager.close();
-        EngineTuning.configureMatmuls(new TlbConfig().mixedPrecision);
+        EngineTuning.configureMatmuls(RunConfig.defaults().train().mixedPrecision());
     }
 
-    private static TlbConfig noDropout(boolean mixedPrecision) {
-        TlbConfig c = new TlbConfig();
-        c.mixedPrecision = mixedPrecision;
-        c.ffnDrop = 0;
-        c.attnDrop = 0;
+    private static RunConfig noDropout(boolean mixedPrecision) {
+        RunConfig c = RunConfig.defaults().with("mixed_precision=" + mixedPrecision, "ffn_drop=0", "attn_drop=0");
         return c;
     }
 
@@ -88,16 +85,14 @@ class PlainPathTest {
     @ParameterizedTest(name = "mixed_precision {0}")
     @ValueSource(booleans = {false, true})
     void logitsMatchThePlainPathWithTwoHeads(boolean mixedPrecision) {
-        TlbConfig c = noDropout(mixedPrecision);
-        c.numHeads = 2;
-        c.keyDim = 32;
+        RunConfig c = noDropout(mixedPrecision).with("num_heads=2", "key_dim=32");
         assertLogitsMatch(c);
     }
 
-    private void assertLogitsMatch(TlbConfig c) {
+    private void assertLogitsMatch(RunConfig c) {
         TlbModel model = TlbModel.create(c, manager);
         NDArray x = images(4);
-        EngineTuning.Matmuls mode = EngineTuning.configureMatmuls(c.mixedPrecision);
+        EngineTuning.Matmuls mode = EngineTuning.configureMatmuls(c.train().mixedPrecision());
         float[] optimised = model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
         EngineTuning.configureMatmuls(false);
         float[] plain = new PlainTlb(model, manager).logits(x).toFloatArray();
@@ -117,14 +112,8 @@ class PlainPathTest {
         assertLogitsMatch(paperWithOptions(mixedPrecision));
     }
 
-    private static TlbConfig paperWithOptions(boolean mixedPrecision) {
-        TlbConfig c = noDropout(mixedPrecision);
-        c.variant = "paper";
-        c.learnedState = true;
-        c.stem = "conv";
-        c.numHeads = 2;
-        c.keyDim = 32;
-        c.stateTokens = 5;
+    private static RunConfig paperWithOptions(boolean mixedPrecision) {
+        RunConfig c = noDropout(mixedPrecision).with("variant=paper", "learned_state=true", "stem=conv", "num_heads=2", "key_dim=32", "state_tokens=5");
         return c;
     }
 
@@ -140,14 +129,14 @@ class PlainPathTest {
         assertGradientsMatch(paperWithOptions(mixedPrecision));
     }
 
-    private void assertGradientsMatch(TlbConfig c) {
+    private void assertGradientsMatch(RunConfig c) {
         TlbModel model = TlbModel.create(c, manager);
         for (Pair<String, Parameter> p : model.getParameters()) {
             p.getValue().getArray().setRequiresGradient(true);
         }
         NDArray x = images(3);
         NDArray labels = manager.create(new int[] {1, 4, 9});
-        EngineTuning.Matmuls mode = EngineTuning.configureMatmuls(c.mixedPrecision);
+        EngineTuning.Matmuls mode = EngineTuning.configureMatmuls(c.train().mixedPrecision());
         List<float[]> optimised = gradients(model, () -> model.forward(new ParameterStore(manager, false), x, true), labels);
         EngineTuning.configureMatmuls(false);
         PlainTlb plain = new PlainTlb(model, manager);
@@ -183,7 +172,7 @@ class PlainPathTest {
      */
     @Test
     void mixedPrecisionDoesWhatTheEngineReports() {
-        TlbConfig c = noDropout(true);
+        RunConfig c = noDropout(true);
         TlbModel model = TlbModel.create(c, manager);
         NDArray x = images(64);
         EngineTuning.Matmuls mode = EngineTuning.configureMatmuls(true);
@@ -244,14 +233,14 @@ class PlainPathTest {
      */
     private static final class PlainTlb {
         private final TlbModel model;
-        private final TlbConfig c;
+        private final RunConfig c;
         private final NDArray sqrtKeyDim;
         private Deque<NDArray> params;
 
         PlainTlb(TlbModel model, NDManager manager) {
             this.model = model;
             this.c = model.config();
-            this.sqrtKeyDim = manager.create((float) Math.sqrt(c.keyDim));
+            this.sqrtKeyDim = manager.create((float) Math.sqrt(c.model().keyDim()));
         }
 
         NDArray logits(NDArray images) {
@@ -261,16 +250,16 @@ class PlainPathTest {
             }
             long batch = images.getShape().get(0);
             NDArray x = images;
-            if ("conv".equals(c.stem)) {
+            if ("conv".equals(c.model().stem())) {
                 for (int i = 0; i < 2; i++) {
                     x = Activation.relu(Conv2d.conv2d(x, params.pop(), params.pop(), new Shape(1, 1), new Shape(1, 1))
                             .singletonOrThrow());
                 }
             }
-            NDArray patches = Conv2d.conv2d(x, params.pop(), params.pop(), new Shape(c.patchSize, c.patchSize))
-                    .singletonOrThrow().reshape(batch, c.embedDim, -1).transpose(0, 2, 1).add(params.pop());
-            NDArray chunks = layerNorm(patches).reshape(batch, c.model().numChunks(), c.chunkSize, c.embedDim);
-            NDArray[] out = "paper".equals(c.variant) ? paper(chunks, batch) : keras(chunks, batch);
+            NDArray patches = Conv2d.conv2d(x, params.pop(), params.pop(), new Shape(c.model().patchSize(), c.model().patchSize()))
+                    .singletonOrThrow().reshape(batch, c.model().embedDim(), -1).transpose(0, 2, 1).add(params.pop());
+            NDArray chunks = layerNorm(patches).reshape(batch, c.model().numChunks(), c.model().chunkSize(), c.model().embedDim());
+            NDArray[] out = "paper".equals(c.model().variant()) ? paper(chunks, batch) : keras(chunks, batch);
             NDArray features = out[1] == null ? out[0].mean(new int[] {1}) : layerNorm(out[1]).mean(new int[] {1});
             return Linear.linear(features, params.pop(), params.pop()).singletonOrThrow();
         }
@@ -279,20 +268,20 @@ class PlainPathTest {
         private NDArray[] keras(NDArray chunks, long batch) {
             List<NDArray[]> blocks = new ArrayList<>(); // {fast attention, slow attention or null, ffn} parameters
             int position = 0;
-            for (int layer = 0; layer < c.numLayers; layer++) {
-                blocks.add(block(position++ % c.r == 0));
-                if (layer % c.r == 0) {
-                    blocks.add(block(position++ % c.r == 0));
+            for (int layer = 0; layer < c.model().numLayers(); layer++) {
+                blocks.add(block(position++ % c.model().r() == 0));
+                if (layer % c.model().r() == 0) {
+                    blocks.add(block(position++ % c.model().r() == 0));
                 }
             }
             NDArray[] tlbBlock = block(false);
-            NDArray slow = chunks.getManager().zeros(new Shape(batch, c.chunkSize, c.embedDim));
+            NDArray slow = chunks.getManager().zeros(new Shape(batch, c.model().chunkSize(), c.model().embedDim()));
             NDArray fast = null;
             for (int chunk = 0; chunk < c.model().numChunks(); chunk++) {
                 fast = chunks.get(":, {}", chunk);
                 for (int i = 0; i < blocks.size(); i++) {
                     fast = ffn(blocks.get(i), attention(blocks.get(i), 0, fast, fast, fast));
-                    if (i % c.r == 0) {
+                    if (i % c.model().r() == 0) {
                         fast = ffn(blocks.get(i), attention(blocks.get(i), 14, fast, slow, slow));
                     }
                 }
@@ -308,44 +297,44 @@ class PlainPathTest {
          */
         private NDArray[] paper(NDArray chunks, long batch) {
             NDManager m = chunks.getManager();
-            NDArray state = m.zeros(new Shape(batch, c.stateTokens, c.embedDim));
-            if (c.learnedState) {
+            NDArray state = m.zeros(new Shape(batch, c.model().stateTokens(), c.model().embedDim()));
+            if (c.model().learnedState()) {
                 state = state.add(params.pop());
             }
             List<NDArray[]> selfBlocks = new ArrayList<>();
             List<NDArray[]> readBlocks = new ArrayList<>();
-            for (int layer = 0; layer < c.numLayers; layer++) {
+            for (int layer = 0; layer < c.model().numLayers(); layer++) {
                 selfBlocks.add(block(false));
-                if (layer % c.r == 0) {
+                if (layer % c.model().r() == 0) {
                     readBlocks.add(block(false));
                 }
             }
             NDArray[] bottleneck = block(false);
-            float[] table = new float[c.stateTokens * c.embedDim];
-            for (int pos = 0; pos < c.stateTokens; pos++) {
-                for (int i = 0; i < c.embedDim; i += 2) {
-                    double frequency = Math.pow(10000, -(double) i / c.embedDim);
-                    table[pos * c.embedDim + i] = (float) Math.sin(pos * frequency);
-                    if (i + 1 < c.embedDim) {
-                        table[pos * c.embedDim + i + 1] = (float) Math.cos(pos * frequency);
+            float[] table = new float[c.model().stateTokens() * c.model().embedDim()];
+            for (int pos = 0; pos < c.model().stateTokens(); pos++) {
+                for (int i = 0; i < c.model().embedDim(); i += 2) {
+                    double frequency = Math.pow(10000, -(double) i / c.model().embedDim());
+                    table[pos * c.model().embedDim() + i] = (float) Math.sin(pos * frequency);
+                    if (i + 1 < c.model().embedDim()) {
+                        table[pos * c.model().embedDim() + i + 1] = (float) Math.cos(pos * frequency);
                     }
                 }
             }
-            NDArray position = m.create(table, new Shape(c.stateTokens, c.embedDim));
+            NDArray position = m.create(table, new Shape(c.model().stateTokens(), c.model().embedDim()));
             NDArray fast = null;
             for (int chunk = 0; chunk < c.model().numChunks(); chunk++) {
                 NDArray memory = state.add(position);
                 fast = chunks.get(":, {}", chunk);
-                for (int layer = 0; layer < c.numLayers; layer++) {
+                for (int layer = 0; layer < c.model().numLayers(); layer++) {
                     fast = ffn(selfBlocks.get(layer), attention(selfBlocks.get(layer), 0, fast, fast, fast));
-                    if (layer % c.r == 0) {
-                        NDArray[] read = readBlocks.get(layer / c.r);
+                    if (layer % c.model().r() == 0) {
+                        NDArray[] read = readBlocks.get(layer / c.model().r());
                         fast = ffn(read, attention(read, 0, fast, memory, memory));
                     }
                 }
                 state = ffn(bottleneck, attention(bottleneck, 0, memory, fast, fast)).sub(position);
             }
-            return new NDArray[] {fast, "last_chunk".equals(c.readout) ? null : state};
+            return new NDArray[] {fast, "last_chunk".equals(c.model().readout()) ? null : state};
         }
 
         private NDArray[] block(boolean withSlowAttention) {
@@ -380,7 +369,7 @@ class PlainPathTest {
 
         private NDArray heads(NDArray x) {
             Shape s = x.getShape();
-            return x.reshape(s.get(0), s.get(1), c.numHeads, c.keyDim).transpose(0, 2, 1, 3);
+            return x.reshape(s.get(0), s.get(1), c.model().numHeads(), c.model().keyDim()).transpose(0, 2, 1, 3);
         }
 
         /** FeedForwardNetwork with parameters p[28..33]: LayerNorm, expand, project. */

@@ -16,7 +16,7 @@ import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 
 class TlbModelTest {
     private NDManager manager;
@@ -40,7 +40,7 @@ class TlbModelTest {
 
     @Test
     void defaultConfigHasTheReferenceParameterCounts() {
-        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
         Map<String, Long> counts = model.blockParameterCounts();
         assertEquals(12_480L, counts.get("patch_embedding"));
         assertEquals(402_752L, counts.get("rnn"));
@@ -50,7 +50,7 @@ class TlbModelTest {
 
     @Test
     void outputIsOneDistributionPerImage() {
-        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
         NDArray logits = model.forward(ps, images(4, 1), false);
         assertEquals(new Shape(4, 10), logits.getShape());
         float[] sums = logits.softmax(-1).sum(new int[] {1}).toFloatArray();
@@ -61,10 +61,9 @@ class TlbModelTest {
 
     @Test
     void sameSeedGivesSameWeightsAndOutputs() {
-        TlbModel a = TlbModel.create(new TlbConfig(), manager);
-        TlbModel b = TlbModel.create(new TlbConfig(), manager);
-        TlbConfig other = new TlbConfig();
-        other.seed = 7;
+        TlbModel a = TlbModel.create(RunConfig.defaults(), manager);
+        TlbModel b = TlbModel.create(RunConfig.defaults(), manager);
+        RunConfig other = RunConfig.defaults().with("seed=7");
         TlbModel c = TlbModel.create(other, manager);
         NDArray x = images(3, 5);
         float[] ya = a.forward(ps, x, false).toFloatArray();
@@ -74,7 +73,7 @@ class TlbModelTest {
 
     @Test
     void evalModeIsDeterministicAndTrainingModeUsesDropout() {
-        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
         NDArray x = images(2, 3);
         float[] first = model.forward(ps, x, false).toFloatArray();
         assertArrayEquals(first, model.forward(ps, x, false).toFloatArray());
@@ -104,7 +103,7 @@ class TlbModelTest {
 
     @Test
     void everyParameterGetsAGradient() {
-        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
         for (Pair<String, Parameter> p : model.getParameters()) {
             p.getValue().getArray().setRequiresGradient(true);
         }
@@ -123,7 +122,7 @@ class TlbModelTest {
 
     @Test
     void theSlowStateCarriesTheFirstChunkToTheOutput() {
-        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
         NDArray x = images(1, 4);
         NDArray changed = x.duplicate();
         // The first chunk is the first 8 patches of the top row: rows 0-3, columns 0-31.
@@ -135,7 +134,7 @@ class TlbModelTest {
 
     @Test
     void attentionRecordingGivesOneMapPerChunk() {
-        TlbModel model = TlbModel.create(new TlbConfig(), manager);
+        TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
         List<NDArray> maps = new ArrayList<>();
         model.forward(ps, images(2, 6), false, maps);
         assertEquals(18, maps.size());

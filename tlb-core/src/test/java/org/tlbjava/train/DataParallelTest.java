@@ -6,7 +6,7 @@ import ai.djl.ndarray.NDManager;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.model.EngineTuning;
 import org.tlbjava.model.TlbModel;
 
@@ -14,7 +14,7 @@ class DataParallelTest {
     @Test
     void itemsRunOnReplicaIModuloWorkersAndAFailureWaitsForEveryWorker() {
         try (NDManager manager = NDManager.newBaseManager();
-                DataParallel workers = new DataParallel(TlbModel.create(new TlbConfig(), manager), manager, 2)) {
+                DataParallel workers = new DataParallel(TlbModel.create(RunConfig.defaults(), manager), manager, 2)) {
             List<TlbModel> replicas = workers.map(4, false, (item, replica, ps) -> replica);
             assertSame(workers.model(), replicas.get(0));
             assertSame(replicas.get(0), replicas.get(2));
@@ -45,7 +45,7 @@ class DataParallelTest {
     void theCallersEngineThreadsAreKeptWithOneWorkerAndRestoredWithSeveral() {
         int threads = EngineTuning.threads();
         try (NDManager manager = NDManager.newBaseManager()) {
-            TlbModel model = TlbModel.create(new TlbConfig(), manager);
+            TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
             try (DataParallel one = new DataParallel(model, manager, 1)) {
                 assertEquals(List.of(threads), one.map(1, false, (item, replica, ps) -> EngineTuning.threads()));
             }

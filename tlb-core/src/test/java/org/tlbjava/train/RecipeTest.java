@@ -12,7 +12,8 @@ import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
+import org.tlbjava.config.TrainConfig;
 import org.tlbjava.model.TlbModel;
 
 /** The training recipe's parts against hand-computed values. */
@@ -24,24 +25,18 @@ class RecipeTest {
         manager.close();
     }
 
-    private static TlbConfig tiny() {
-        TlbConfig c = new TlbConfig();
-        c.embedDim = 8;
-        c.keyDim = 8;
-        c.numLayers = 2;
-        c.ffnDrop = 0;
-        c.attnDrop = 0;
+    private static RunConfig tiny() {
+        RunConfig c = RunConfig.defaults().with("embed_dim=8", "key_dim=8", "num_layers=2", "ffn_drop=0", "attn_drop=0");
         return c;
     }
 
     @Test
     void cosineScheduleWarmsUpLinearlyThenFollowsTheCosine() {
-        TlbConfig c = new TlbConfig();
-        c.lrSchedule = TlbConfig.COSINE;
-        c.learningRate = 2e-3;
-        c.minLr = 1e-5;
-        c.warmupEpochs = 1;
-        c.epochs = 5;
+        RunConfig c = RunConfig.defaults().with("lr_schedule=" + TrainConfig.COSINE,
+                "learning_rate=2e-3",
+                "min_lr=1e-5",
+                "warmup_epochs=1",
+                "epochs=5");
         LearningRateSchedule s = LearningRateSchedule.of(c, 10); // W = 10, T = 50
         assertEquals(2e-4, s.at(1), 1e-15);
         assertEquals(1e-3, s.at(5), 1e-15);
@@ -49,22 +44,20 @@ class RecipeTest {
         assertEquals(1e-5 + (2e-3 - 1e-5) * (1 + Math.cos(Math.PI * 10 / 40)) / 2, s.at(20), 1e-15);
         assertEquals((2e-3 + 1e-5) / 2, s.at(30), 1e-15, "half-way through the decay");
         assertEquals(1e-5, s.at(50), 1e-15, "min_lr at the last step");
-        c.lrSchedule = TlbConfig.CONSTANT;
+        c = c.with("lr_schedule=" + TrainConfig.CONSTANT);
         assertEquals(2e-3, LearningRateSchedule.of(c, 10).at(37), 0);
     }
 
     /** Logits [2, 0, 0], label 0, 3 classes, e = 0.3: targets [0.8, 0.1, 0.1]. */
     @Test
     void labelSmoothingLossMatchesTheHandComputedValue() {
-        TlbConfig c = new TlbConfig();
-        c.numClasses = 3;
-        c.labelSmoothing = 0.3;
+        RunConfig c = RunConfig.defaults().with("num_classes=3", "label_smoothing=0.3");
         NDArray logits = manager.create(new float[] {2, 0, 0}, new Shape(1, 3));
         NDArray labels = manager.create(new int[] {0});
         double z = Math.log(Math.exp(2) + 2);
         double expected = -(0.8 * (2 - z) + 0.1 * (0 - z) + 0.1 * (0 - z));
         assertEquals(expected, TrainStep.loss(logits, labels, c, 1).getFloat(), 1e-6);
-        c.labelSmoothing = 0;
+        c = c.with("label_smoothing=0");
         assertEquals(z - 2, TrainStep.loss(logits, labels, c, 1).getFloat(), 1e-6, "plain cross-entropy");
         assertEquals((z - 2) / 4, TrainStep.loss(logits, labels, c, 4).getFloat(), 1e-6, "divided by the batch size");
     }
@@ -86,10 +79,7 @@ class RecipeTest {
 
     @Test
     void weightDecayInWeightsModeSparesBiasesNormsAndEmbeddings() {
-        TlbConfig c = tiny();
-        c.weightDecayOn = "weights";
-        c.weightDecay = 0.5;
-        c.learningRate = 0.1;
+        RunConfig c = tiny().with("weight_decay_on=weights", "weight_decay=0.5", "learning_rate=0.1");
         TlbModel model = TlbModel.create(c, manager);
         List<String> names = new ArrayList<>();
         List<float[]> before = new ArrayList<>();
@@ -133,10 +123,7 @@ class RecipeTest {
     /** One step on two workers' shards in parallel equals the same step's equations on one worker. */
     @Test
     void parallelOptimizerStepEqualsOneWorkersStep() {
-        TlbConfig c = tiny();
-        c.gradClipNorm = 0.01;
-        c.emaDecay = 0.9;
-        c.weightDecayOn = "weights";
+        RunConfig c = tiny().with("grad_clip_norm=0.01", "ema_decay=0.9", "weight_decay_on=weights");
         List<float[]> one = stepOnce(c, 1);
         List<float[]> two = stepOnce(c, 2);
         for (int i = 0; i < one.size(); i++) {
@@ -144,7 +131,7 @@ class RecipeTest {
         }
     }
 
-    private List<float[]> stepOnce(TlbConfig c, int workerCount) {
+    private List<float[]> stepOnce(RunConfig c, int workerCount) {
         TlbModel model = TlbModel.create(c, manager);
         int i = 0;
         for (Pair<String, Parameter> p : model.getParameters()) {
@@ -166,10 +153,10 @@ class RecipeTest {
 
     @Test
     void flipTtaAveragesTheImageAndItsMirror() {
-        TlbConfig c = tiny();
+        RunConfig c = tiny();
         TlbModel model = TlbModel.create(c, manager);
         ParameterStore ps = new ParameterStore(manager, false);
-        NDArray images = manager.randomUniform(0, 1, new Shape(2, 3, c.imageSize, c.imageSize));
+        NDArray images = manager.randomUniform(0, 1, new Shape(2, 3, c.model().imageSize(), c.model().imageSize()));
         NDArray plain = model.probabilities(ps, images, false);
         NDArray mirrored = model.probabilities(ps, images.flip(3), false);
         NDArray tta = model.probabilities(ps, images, true);

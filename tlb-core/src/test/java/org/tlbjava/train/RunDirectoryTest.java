@@ -14,7 +14,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.tlbjava.TlbException;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.Splits;
@@ -39,12 +39,8 @@ class RunDirectoryTest {
         manager.close();
     }
 
-    private static TlbConfig tiny() {
-        TlbConfig c = new TlbConfig();
-        c.embedDim = 16;
-        c.keyDim = 16;
-        c.numLayers = 2;
-        c.imageSize = 16;
+    private static RunConfig tiny() {
+        RunConfig c = RunConfig.defaults().with("embed_dim=16", "key_dim=16", "num_layers=2", "image_size=16");
         return c;
     }
 
@@ -53,7 +49,7 @@ class RunDirectoryTest {
     }
 
     /** A run directory with two checkpoints written (after epochs 1 and 2) by a model with fresh weights. */
-    private RunDirectory twoEpochRun(TlbConfig c) throws Exception {
+    private RunDirectory twoEpochRun(RunConfig c) throws Exception {
         RunDirectory run = new RunDirectory(tmp.resolve("run"));
         run.writeStart(c, Arrays.asList(Synthetic.CLASSES), new DataRecord("data", "test", null));
         TlbModel model = TlbModel.create(c, manager);
@@ -74,7 +70,7 @@ class RunDirectoryTest {
 
     @Test
     void flippedOrTruncatedWeightsAreRefusedNamingTheFile() throws Exception {
-        TlbConfig c = tiny();
+        RunConfig c = tiny();
         RunDirectory run = twoEpochRun(c);
         Path params = run.path().resolve("model.params");
         byte[] good = Files.readAllBytes(params);
@@ -90,7 +86,7 @@ class RunDirectoryTest {
 
     @Test
     void aDamagedCheckpointFallsBackToThePreviousOneAndIsSetAside() throws Exception {
-        TlbConfig c = tiny();
+        RunConfig c = tiny();
         RunDirectory run = twoEpochRun(c);
         Path checkpoint = run.path().resolve("checkpoint.bin");
         flipByte(checkpoint, Files.size(checkpoint) - 40);
@@ -120,8 +116,7 @@ class RunDirectoryTest {
 
     @Test
     void theFingerprintChangesWithTheDataAndNotOtherwise() throws Exception {
-        TlbConfig c = new TlbConfig();
-        c.trainSlice = 240;
+        RunConfig c = RunConfig.defaults().with("train_slice=240");
         Synthetic.cifarDir(tmp.resolve("a"), 60, false);
         Synthetic.cifarDir(tmp.resolve("b"), 60, false);
         Splits a = new DataLocator().load(tmp.resolve("a").toString(), c);
@@ -137,14 +132,13 @@ class RunDirectoryTest {
     /** A configuration whose crop does not fit fails the batch thread: the consumer gets the error, not a hang. */
     @Test
     void aFailingBatchThreadEndsThePassWithItsError() throws Exception {
-        TlbConfig c = new TlbConfig();
-        c.trainSlice = 240;
+        RunConfig c = RunConfig.defaults().with("train_slice=240");
         Synthetic.cifarDir(tmp.resolve("d"), 60, false);
         Splits splits = new DataLocator().load(tmp.resolve("d").toString(), c);
-        c.imageSize = 64; // unvalidated on purpose: 32 + 20 < 64
-        assertThrows(RuntimeException.class, () -> c.copy().validate());
+        // stored at 32, not at this config's 64: the crop of 64 does not fit in 32 + 20
+        RunConfig larger = c.with("image_size=64", "input_shape=[64,64,3]");
         assertTimeoutPreemptively(Duration.ofMinutes(2), () -> {
-            try (BatchLoader loader = BatchLoader.training(splits.train(), c, 32, 0)) {
+            try (BatchLoader loader = BatchLoader.training(splits.train(), larger, 32, 0)) {
                 assertThrows(IllegalArgumentException.class, () -> loader.forEach(batch -> { }));
             }
         });
@@ -152,10 +146,9 @@ class RunDirectoryTest {
 
     @Test
     void aModelTooLargeForThisMachineIsRefusedBeforeAnyAllocation() {
-        TlbConfig c = new TlbConfig();
-        c.embedDim = 100_000;
+        RunConfig c = RunConfig.defaults().with("embed_dim=" + 100_000);
         TlbException e = assertThrows(TlbException.class, () -> TlbModel.create(c, manager));
         assertTrue(e.getMessage().contains("more than this machine's"), e.getMessage());
-        assertTrue(MemoryEstimate.bytes(new TlbConfig(), 2, 256, true) < 8e9, "the reference run fits");
+        assertTrue(MemoryEstimate.bytes(RunConfig.defaults(), 2, 256, true) < 8e9, "the reference run fits");
     }
 }

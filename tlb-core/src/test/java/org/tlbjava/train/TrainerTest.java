@@ -15,7 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
-import org.tlbjava.config.TlbConfig;
+import org.tlbjava.config.RunConfig;
+import org.tlbjava.config.DataConfig;
+import org.tlbjava.config.TrainConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.DataLocator;
@@ -29,22 +31,17 @@ class TrainerTest {
     Path tmp;
 
     /** A small run in float32 on every CPU: these tests compare numbers at float32 tolerances. */
-    static TlbConfig smallRun() {
-        TlbConfig c = new TlbConfig();
-        c.mixedPrecision = false;
-        c.trainSlice = 240;
-        c.batchSize = 32;
-        c.epochs = 2;
-        c.learningRate = 1e-3;
+    static RunConfig smallRun() {
+        RunConfig c = RunConfig.defaults().with("mixed_precision=false", "train_slice=240", "batch_size=32", "epochs=2", "learning_rate=1e-3");
         return c;
     }
 
-    private Splits data(TlbConfig c) throws Exception {
+    private Splits data(RunConfig c) throws Exception {
         Synthetic.cifarDir(tmp.resolve("data"), 60, false);
         return new DataLocator().load(tmp.resolve("data").toString(), c);
     }
 
-    private List<EpochRecord> train(TlbConfig c, Splits splits, Path dir) throws Exception {
+    private List<EpochRecord> train(RunConfig c, Splits splits, Path dir) throws Exception {
         RunDirectory run = new RunDirectory(dir);
         if (!Files.exists(dir.resolve("config.json"))) {
             run.writeStart(c, splits.classes(), DataRecord.of("test", splits));
@@ -54,7 +51,7 @@ class TrainerTest {
 
     @Test
     void aShortRunWritesEveryFileWithFiniteNumbers() throws Exception {
-        TlbConfig c = smallRun();
+        RunConfig c = smallRun();
         Splits splits = data(c);
         Path dir = tmp.resolve("run");
         List<EpochRecord> history = train(c, splits, dir);
@@ -78,11 +75,10 @@ class TrainerTest {
 
     @Test
     void resumingAfterEpochOneGivesTheSameHistoryAsAStraightRun() throws Exception {
-        TlbConfig c = smallRun();
+        RunConfig c = smallRun();
         Splits splits = data(c);
         List<EpochRecord> straight = train(c, splits, tmp.resolve("straight"));
-        TlbConfig first = smallRun();
-        first.epochs = 1;
+        RunConfig first = smallRun().with("epochs=1");
         train(first, splits, tmp.resolve("resumed"));
         List<EpochRecord> resumed = train(c, splits, tmp.resolve("resumed"));
         assertEquals(2, resumed.size());
@@ -105,18 +101,17 @@ class TrainerTest {
      */
     @Test
     void resumingInTheMiddleOfACosineScheduleGivesTheStraightRunsHistory() throws Exception {
-        TlbConfig c = smallRun();
-        c.epochs = 3;
-        c.lrSchedule = TlbConfig.COSINE;
-        c.warmupEpochs = 0.5;
-        c.minLr = 1e-5;
-        c.labelSmoothing = 0.1;
-        c.emaDecay = 0.9;
-        c.gradClipNorm = 1;
-        c.weightDecayOn = "weights";
-        c.imageSize = 32;
-        c.augmentation = TlbConfig.PAD_CROP;
-        c.ttaFlip = true;
+        RunConfig c = smallRun().with("epochs=3",
+                "lr_schedule=" + TrainConfig.COSINE,
+                "warmup_epochs=0.5",
+                "min_lr=1e-5",
+                "label_smoothing=0.1",
+                "ema_decay=0.9",
+                "grad_clip_norm=1",
+                "weight_decay_on=weights",
+                "image_size=32",
+                "augmentation=" + DataConfig.PAD_CROP,
+                "tta_flip=true");
         Splits splits = data(c);
         Path straight = tmp.resolve("straight");
         List<EpochRecord> history = train(c, splits, straight);
@@ -148,9 +143,7 @@ class TrainerTest {
      */
     @Test
     void accumulatedGradientEqualsTheFullBatchGradient() throws Exception {
-        TlbConfig c = smallRun();
-        c.ffnDrop = 0;
-        c.attnDrop = 0;
+        RunConfig c = smallRun().with("ffn_drop=0", "attn_drop=0");
         Splits splits = data(c);
         Batch batch = BatchLoader.training(splits.train(), c, 32, 0).build(0);
         List<float[]> full = gradients(c, 32, 1, batch);
@@ -170,11 +163,9 @@ class TrainerTest {
         assertTrue(worst < 1e-4, "largest difference relative to the parameter's largest gradient: " + worst);
     }
 
-    private static List<float[]> gradients(TlbConfig base, int micro, int workers, Batch batch) {
-        TlbConfig c = base.copy();
-        EngineTuning.tune(c.mixedPrecision); // as a program does at its start
-        c.microBatchSize = micro;
-        c.workers = workers;
+    private static List<float[]> gradients(RunConfig base, int micro, int workers, Batch batch) {
+        EngineTuning.tune(base.train().mixedPrecision()); // as a program does at its start
+        RunConfig c = base.with("micro_batch_size=" + micro, "workers=" + workers);
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = TlbModel.create(c, manager);
             for (Pair<String, Parameter> p : model.getParameters()) {
@@ -200,19 +191,13 @@ class TrainerTest {
     @ParameterizedTest
     @ValueSource(strings = {"keras", "paper"})
     void sixtyFourImagesAreFitted(String variant) throws Exception {
-        TlbConfig c = smallRun();
-        c.variant = variant;
-        c.imageSize = 32;
-        c.learningRate = 3e-3;
-        c.batchSize = 64;
+        RunConfig c = smallRun().with("variant=" + variant, "image_size=32", "learning_rate=3e-3", "batch_size=64");
         if (variant.equals("paper")) {
             // 18 chunks of 7 blocks each: at 3e-3 with dropout its training-mode accuracy
             // plateaus near 0.8 within 300 steps; at 1e-3 without dropout it fits in ~200.
-            c.learningRate = 1e-3;
-            c.ffnDrop = 0;
-            c.attnDrop = 0;
+            c = c.with("learning_rate=1e-3", "ffn_drop=0", "attn_drop=0");
         }
-        EngineTuning.tune(c.mixedPrecision); // as a program does at its start
+        EngineTuning.tune(c.train().mixedPrecision()); // as a program does at its start
         Splits splits = data(c);
         Batch batch = BatchLoader.evaluation(splits.train(), c, 64).build(0);
         try (NDManager manager = NDManager.newBaseManager()) {
