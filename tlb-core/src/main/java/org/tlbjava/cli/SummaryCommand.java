@@ -13,6 +13,7 @@ import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.ConfigResolver;
 import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
+import org.tlbjava.data.Splits;
 import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
 import picocli.CommandLine.Command;
@@ -99,7 +100,8 @@ final class SummaryCommand implements Callable<Integer> {
         ConfigResolver layers = configOptions.layers();
         imageSizeOption.apply(layers, data);
         if (data != null) {
-            layers.set("num_classes", new DataLocator().load(data, layers.resolve()).classes().size(), "the classes in " + data);
+            Splits splits = new DataLocator().load(data, layers.resolve());
+            layers.dataClasses(splits.classes().size(), splits.source());
         }
         return layers.resolve();
     }

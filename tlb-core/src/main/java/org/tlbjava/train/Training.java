@@ -16,15 +16,16 @@ import org.tlbjava.serve.RunReport;
 /**
  * Training from Java, with the lifecycle {@code tlb train} has:
  * <pre>
- *   RunConfig config = RunConfig.load(Path.of("my.json"));   // or RunConfig.defaults(), Presets.apply("fast", …)
+ *   RunConfig config = RunConfig.load(Path.of("my.json"));   // or RunConfig.defaults().with("epochs=10")
  *   Run run = Training.start(config, DataSource.at(Path.of("photos")), Path.of("runs/photos"),
  *           ConsoleProgress.stdout());
  *   try (TlbClassifier classifier = run.bestModel()) {
  *       System.out.println(classifier.predict(image).className());
  *   }
  * </pre>
- * A new run goes into a new or empty directory; the data's classes set {@code num_classes}, and
- * a batch left at its default shrinks to give small data ten steps an epoch. A run that fails
+ * Configs come from {@link org.tlbjava.config.ConfigResolver}, which also applies the facts of
+ * the data here. A new run goes into a new or empty directory; the data's classes set
+ * {@code num_classes}, and a batch left at its default shrinks to give small data ten steps an epoch. A run that fails
  * before its first checkpoint leaves no directory behind (when it made it); one stopped through
  * its {@link RunControl} or killed continues with {@link #resume}, exactly as if never
  * interrupted. The report ({@code report.html}) is written at the end.

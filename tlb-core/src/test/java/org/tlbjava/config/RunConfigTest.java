@@ -3,6 +3,8 @@ package org.tlbjava.config;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -55,6 +57,24 @@ class RunConfigTest {
         assertEquals("mine", back.data().dataset());
         assertEquals(List.of(64, 64, 3), back.data().inputShape());
         assertEquals(RunConfig.defaults(), original, "with() makes a new config");
+    }
+
+    /** Nothing can assign a config value after it is built: every part is a record of immutable values. */
+    @Test
+    void noConfigValueCanChangeAfterResolution() {
+        for (Class<?> part : List.of(RunConfig.class, ModelConfig.class, DataConfig.class, TrainConfig.class)) {
+            assertTrue(part.isRecord(), part.getName());
+            for (Field field : part.getDeclaredFields()) {
+                if (Modifier.isStatic(field.getModifiers())) {
+                    assertTrue(Modifier.isFinal(field.getModifiers()), "constant " + field);
+                    continue;
+                }
+                Class<?> type = field.getType();
+                assertTrue(type.isPrimitive() || type == String.class || type == List.class || type.isRecord(),
+                        "an immutable type: " + field);
+            }
+        }
+        RunConfig c = RunConfig.defaults();
         assertThrows(UnsupportedOperationException.class, () -> c.data().inputShape().set(0, 16));
     }
 
