@@ -28,9 +28,9 @@ public final class TrainAndClassify {
                 .with(Arrays.copyOfRange(args, 3, args.length)); // key=value, as --set takes them
         Path photos = Path.of(args[0]);                   // one subfolder per class
         Path out = Path.of(args[1]);
-        Run run = Training.start(config, DataSource.at(photos), out, ConsoleProgress.stdout(), new StopAfterFirstEpoch());
+        Run run = Training.start(config, DataSource.at(photos), out, ConsoleProgress.console(), new StopAfterFirstEpoch());
         if (!run.finished()) {
-            run = Training.resume(out, ConsoleProgress.stdout());
+            run = Training.resume(out, ConsoleProgress.console());
         }
         try (TlbClassifier classifier = run.bestModel()) {
             Prediction p = classifier.predict(ImageIO.read(Path.of(args[2]).toFile()));

@@ -138,7 +138,7 @@ final class SweepCommand implements Callable<Integer> {
                 try {
                     engineThreads = EngineTuning.setThreads(1); // one engine thread per task: the tasks share the cores
                     run = Training.start(SweepGrid.config(overrides), DataSource.at(Path.of(data)), out.resolve(name),
-                            new ConsoleProgress(log, false));
+                            new ConsoleProgress(log, log, false));
                 } catch (TlbException | IOException e) {
                     error = e.getMessage();
                 } catch (RuntimeException e) {

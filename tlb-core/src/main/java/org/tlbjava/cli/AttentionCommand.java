@@ -9,13 +9,14 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.tlbjava.UsageException;
 import org.tlbjava.data.ImageFiles;
 import org.tlbjava.data.ImageSet;
-import org.tlbjava.explain.AttentionImages;
+import org.tlbjava.explain.AttentionSheet;
+import org.tlbjava.explain.AttentionSheet.Item;
 import org.tlbjava.explain.TlbClassifier;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.serve.RunReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -26,7 +27,6 @@ import picocli.CommandLine.Parameters;
             "Writes one PNG each (named after its file, or SPLIT-INDEX.png), a grid, and index.csv mapping each",
             "PNG to its source, true class (split images) and prediction."})
 final class AttentionCommand implements Callable<Integer> {
-    private static final int ZOOM = 4;
 
     @Mixin
     ModelOptions modelOptions;
@@ -47,41 +47,27 @@ final class AttentionCommand implements Callable<Integer> {
     List<Path> files = new ArrayList<>();
 
     /** One image to explain: the picture, where it came from, its PNG's name and its true class (null: unknown). */
-    private record Item(BufferedImage image, String source, String name, String trueClass) {}
-
     @Override
     public Integer call() throws Exception {
         Path dir = out != null ? out : modelOptions.run().resolve("attention");
         try (TlbClassifier classifier = TlbClassifier.load(modelOptions.model)) {
             List<Item> items = files.isEmpty() ? splitItems(classifier) : fileItems(classifier);
-            List<BufferedImage> images = items.stream().map(Item::image).toList();
-            List<TlbClassifier.Explanation> explained = classifier.explainAll(images);
-            List<BufferedImage> overlays = new ArrayList<>();
-            List<String> titles = new ArrayList<>();
             StringBuilder index = new StringBuilder("output,source,true_class,predicted,probability\n");
-            for (int i = 0; i < items.size(); i++) {
-                TlbClassifier.Explanation e = explained.get(i);
-                Item item = items.get(i);
-                BufferedImage pair = AttentionImages.sideBySide(e.input(), e.heat(), ZOOM);
-                Path file = dir.resolve(item.name());
-                AtomicFiles.write(file, stream -> ImageIO.write(pair, "png", stream));
-                overlays.add(AttentionImages.overlay(e.input(), e.heat()));
-                String predicted = e.prediction().className();
-                titles.add(item.trueClass() != null ? "true: " + item.trueClass() + " / pred: " + predicted
-                        : Path.of(item.source()).getFileName() + ": " + predicted);
+            for (AttentionSheet.Explained e : AttentionSheet.write(classifier, items, dir)) {
+                Item item = e.item();
                 index.append(String.join(",", Csv.field(item.name()), Csv.field(item.source()),
-                        item.trueClass() == null ? "" : item.trueClass(), predicted,
+                        item.trueClass() == null ? "" : item.trueClass(), e.prediction().className(),
                         String.format(Locale.ROOT, "%.6f", e.prediction().probability()))).append('\n');
-                System.out.println(file + "  " + item.source() + "  "
-                        + (item.trueClass() != null ? titles.get(i) : "pred: " + predicted));
+                System.out.println(e.file() + "  " + item.source() + "  "
+                        + (item.trueClass() != null ? e.title() : "pred: " + e.prediction().className()));
             }
-            BufferedImage grid = AttentionImages.grid(overlays, titles, 3);
-            Path gridFile = dir.resolve("grid.png");
-            AtomicFiles.write(gridFile, stream -> ImageIO.write(grid, "png", stream));
             Path indexFile = dir.resolve("index.csv");
             AtomicFiles.write(indexFile, stream -> stream.write(index.toString().getBytes(StandardCharsets.UTF_8)));
-            System.out.println(gridFile);
+            System.out.println(AttentionSheet.grid(dir));
             System.out.println(indexFile);
+        }
+        if (out == null) {
+            RunReport.writeAfterTraining(modelOptions.run(), System.out::println);
         }
         return 0;
     }
@@ -114,14 +100,8 @@ final class AttentionCommand implements Callable<Integer> {
     }
 
     private List<Item> splitItems(TlbClassifier classifier) {
-        List<String> classes = classifier.classes();
-        ImageSet set = splitOptions.load(classifier.config(), classes);
-        List<Item> items = new ArrayList<>();
-        for (int i : chosen(set.size())) {
-            String name = String.format(Locale.ROOT, "%s-%05d.png", splitOptions.split, i);
-            items.add(new Item(set.image(i), splitOptions.split + " image " + i, name, classes.get(set.label(i))));
-        }
-        return items;
+        ImageSet set = splitOptions.load(classifier.config(), classifier.classes(), modelOptions.run(), System.out::println);
+        return AttentionSheet.items(set, chosen(set.size()), splitOptions.split);
     }
 
     private int[] chosen(int size) {

@@ -4,16 +4,13 @@ import ai.djl.ndarray.NDManager;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import javax.imageio.ImageIO;
 import org.tlbjava.UsageException;
 import org.tlbjava.data.ImageSet;
-import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.model.SavedModel;
 import org.tlbjava.model.TlbModel;
-import org.tlbjava.train.ConfusionPicture;
+import org.tlbjava.serve.RunReport;
 import org.tlbjava.train.DataParallel;
 import org.tlbjava.train.Evaluation;
 import org.tlbjava.train.EvaluationReport;
@@ -52,10 +49,10 @@ final class EvaluateCommand implements Callable<Integer> {
         try (NDManager manager = NDManager.newBaseManager()) {
             TlbModel model = SavedModel.load(modelOptions.model, manager);
             List<String> classes = SavedModel.readClasses(modelOptions.run());
-            ImageSet set = splitOptions.load(model.config(), classes);
+            ImageSet set = splitOptions.load(model.config(), classes, modelOptions.run(), System.out::println);
             int batches = (set.size() + batchSize - 1) / batchSize;
             boolean flip = ttaFlip != null ? ttaFlip : model.config().model().ttaFlip();
-            ProgressBar bar = new ProgressBar(System.out, ProgressBar.stdoutIsTerminal(), batches, 10);
+            ProgressBar bar = new ProgressBar(System.err, ProgressBar.stdoutIsTerminal(), batches, 10);
             Evaluation result;
             try (DataParallel workers = new DataParallel(model, manager, model.config().train().workers())) {
                 result = Evaluation.run(workers, manager, set, batchSize, flip, done -> bar.update(done, ""));
@@ -66,10 +63,11 @@ final class EvaluateCommand implements Callable<Integer> {
                     + (flip ? "  (flip TTA: mean of each image and its mirror)" : ""));
             System.out.println(report.table());
             Path png = (out != null ? out : modelOptions.run()).resolve("confusion.png");
-            String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f",
-                    modelOptions.run().toAbsolutePath().normalize().getFileName(), splitOptions.split, set.size(), result.accuracy());
-            AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, report.confusion(), title), "png", stream));
+            report.writePicture(png, modelOptions.run().toAbsolutePath().normalize().getFileName().toString(), splitOptions.split);
             System.out.println("Confusion matrix image: " + png);
+            if (out == null) {
+                RunReport.writeAfterTraining(modelOptions.run(), System.out::println);
+            }
             if (json) {
                 Map<String, Object> outJson = new LinkedHashMap<>();
                 outJson.put("split", splitOptions.split);

@@ -4,7 +4,9 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tlbjava.UsageException;
 import org.tlbjava.config.ConfigResolver;
@@ -55,6 +57,9 @@ final class TrainCommand implements Callable<Integer> {
     @Option(names = "--force", description = "With --resume: train on --data even when it differs from the data the run started on.")
     boolean force;
 
+    @Option(names = "--json", description = "End with one JSON line: the run directory, epochs done, last and best val_accuracy.")
+    boolean json;
+
     @Override
     public Integer call() throws IOException {
         return report(resume != null ? resumeRun() : newRun());
@@ -74,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
         RunConfig config = layers.resolve();
         Path dir = out != null ? out : Path.of("runs", LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
         Training.Batch batch = batchSize != null ? Training.Batch.CHOSEN : Training.Batch.of(config);
-        return Training.start(config, batch, new DataSource(data), dir, ConsoleProgress.stdout());
+        return Training.start(config, batch, new DataSource(data), dir, ConsoleProgress.console());
     }
 
     private static void flag(ConfigResolver layers, String key, Object value, String option) {
@@ -91,13 +96,23 @@ final class TrainCommand implements Callable<Integer> {
                     + " --val-limit, --out) are not allowed with it (only --epochs, --data and --force)");
         }
         return Training.resume(resume, new Training.Resume(epochs, data == null ? null : new DataSource(data), force),
-                ConsoleProgress.stdout());
+                ConsoleProgress.console());
     }
 
-    private static Integer report(Run run) {
+    private Integer report(Run run) {
         if (!run.history().isEmpty()) {
             EpochRecord last = run.history().get(run.history().size() - 1);
             System.out.printf(Locale.ROOT, "Done: %d epochs, val_accuracy %.4f%n", last.epoch(), last.valAccuracy());
+        }
+        if (json) {
+            Map<String, Object> out = new LinkedHashMap<>();
+            out.put("run", run.directory().toString());
+            out.put("epochs", run.history().size());
+            out.put("finished", run.finished());
+            boolean none = run.history().isEmpty();
+            out.put("val_accuracy", none ? null : run.history().get(run.history().size() - 1).valAccuracy());
+            out.put("best_val_accuracy", none ? null : run.history().stream().mapToDouble(EpochRecord::valAccuracy).max().getAsDouble());
+            System.out.println(Json.line(out));
         }
         return 0;
     }

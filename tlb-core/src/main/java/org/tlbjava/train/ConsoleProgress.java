@@ -4,23 +4,28 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * Keras-style feedback on a stream: the run's log lines, "Epoch 3/30", and a progress bar per
- * epoch redrawn in place on a terminal (a plain line every 30 s on a pipe or file).
+ * Keras-style feedback: the run's log lines and "Epoch 3/30" on one stream, and a progress bar per
+ * epoch on another, redrawn in place on a terminal (a plain line every 30 s on a pipe or file). On
+ * the console the bar goes to standard error, so that redirected output and {@code --json} hold
+ * no progress lines.
  */
 public final class ConsoleProgress implements TrainingListener {
     private static final double PLAIN_EVERY_SECONDS = 30;
     private final PrintStream out;
+    private final PrintStream progress;
     private final boolean terminal;
     private ProgressBar bar;
 
-    public ConsoleProgress(PrintStream out, boolean terminal) {
+    /** Log lines and epoch headers on {@code out}, the bar on {@code progress}. */
+    public ConsoleProgress(PrintStream out, PrintStream progress, boolean terminal) {
         this.out = out;
+        this.progress = progress;
         this.terminal = terminal;
     }
 
-    /** On standard output, redrawn in place when it is a terminal. */
-    public static ConsoleProgress stdout() {
-        return new ConsoleProgress(System.out, ProgressBar.stdoutIsTerminal());
+    /** Log lines on standard output, the bar on standard error, redrawn in place on a terminal. */
+    public static ConsoleProgress console() {
+        return new ConsoleProgress(System.out, System.err, ProgressBar.stdoutIsTerminal());
     }
 
     @Override
@@ -33,7 +38,7 @@ public final class ConsoleProgress implements TrainingListener {
     public void epochStarted(int epoch, int epochs, int steps) {
         endBar();
         out.println("Epoch " + epoch + "/" + epochs);
-        bar = new ProgressBar(out, terminal, steps, PLAIN_EVERY_SECONDS);
+        bar = new ProgressBar(progress, terminal, steps, PLAIN_EVERY_SECONDS);
     }
 
     @Override

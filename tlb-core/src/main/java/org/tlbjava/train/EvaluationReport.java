@@ -1,9 +1,13 @@
 package org.tlbjava.train;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import javax.imageio.ImageIO;
+import org.tlbjava.io.AtomicFiles;
 
 /**
  * What an evaluation reports, however it was computed (one process or Spark): counts, loss,
@@ -15,6 +19,15 @@ public record EvaluationReport(int images, double loss, double accuracy, List<St
     public static EvaluationReport of(Evaluation result, List<String> classes) {
         return new EvaluationReport(result.labels().length, result.loss(), result.accuracy(), classes,
                 result.confusion(classes.size()));
+    }
+
+    /**
+     * Draws the confusion matrix into {@code png}, titled with the run, the split, its image count
+     * and the accuracy, so that the picture says which set it counts.
+     */
+    public void writePicture(Path png, String run, String split) throws IOException {
+        String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f", run, split, images, accuracy);
+        AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, confusion, title), "png", stream));
     }
 
     public double[] perClassAccuracy() {

@@ -11,6 +11,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
 import org.tlbjava.TlbException;
 import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
@@ -36,6 +37,9 @@ final class Trainer {
     private final List<TrainingListener> listeners;
     private final RunControl control;
     private final TrainStep step;
+    /** The validation of the epoch that ended last, and of the run's last epoch once this fit reached it. */
+    private Evaluation lastValidation;
+    private Evaluation finalValidation;
 
     Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control) {
         this.config = config;
@@ -109,6 +113,9 @@ final class Trainer {
                     });
                     say(log, summary(record) + (best && config.train().epochs() > 1 ? " - best so far, saved as best.params" : ""));
                     listeners.forEach(l -> l.epochFinished(record, best));
+                    if (epoch + 1 == config.train().epochs()) {
+                        finalValidation = lastValidation;
+                    }
                     String left = eta.describe(config.train().epochs() - epoch - 1, config.train().batchSize());
                     if (epoch + 1 < config.train().epochs() && !left.isEmpty()) {
                         say(log, "  " + left);
@@ -117,6 +124,11 @@ final class Trainer {
                 return history;
             }
         }
+    }
+
+    /** The final model's validation (the saved weights, on the run's val sample), when this fit ended the run. */
+    Optional<Evaluation> finalValidation() {
+        return Optional.ofNullable(finalValidation);
     }
 
     /** Refuses data that cannot fill one batch or whose image size is not the config's input size. */
@@ -186,6 +198,7 @@ final class Trainer {
             Evaluation val = withModelWeights(workers, optimizer,
                     () -> Evaluation.run(workers, manager, data.val(), step.microBatchSize(), false, b -> { }));
             eta.validationDone((System.nanoTime() - validationStart) / 1e9);
+            lastValidation = val;
             return new EpochRecord(epoch + 1, lossSum / seen, correct / (double) seen, val.loss(), val.accuracy(),
                     seconds, rates.get(rates.size() - 1), rates);
         }

@@ -4,12 +4,16 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.function.Consumer;
+import java.util.stream.IntStream;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.config.ConfigResolver;
 import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.data.Splits;
+import org.tlbjava.explain.AttentionSheet;
+import org.tlbjava.explain.TlbClassifier;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.serve.RunReport;
 
@@ -18,7 +22,7 @@ import org.tlbjava.serve.RunReport;
  * <pre>
  *   RunConfig config = RunConfig.load(Path.of("my.json"));   // or RunConfig.defaults().with("epochs=10")
  *   Run run = Training.start(config, DataSource.at(Path.of("photos")), Path.of("runs/photos"),
- *           ConsoleProgress.stdout());
+ *           ConsoleProgress.console());
  *   try (TlbClassifier classifier = run.bestModel()) {
  *       System.out.println(classifier.predict(image).className());
  *   }
@@ -31,6 +35,9 @@ import org.tlbjava.serve.RunReport;
  * interrupted. The report ({@code report.html}) is written at the end.
  */
 public final class Training {
+    /** Validation images whose attention the end of a run draws, as {@code tlb attention}'s default. */
+    private static final int ATTENTION_IMAGES = 8;
+
     private Training() {}
 
     /** How {@link #resume} continues a run: {@code epochs} to extend it to (null: as configured), other data, --force. */
@@ -136,9 +143,32 @@ public final class Training {
 
     private static Run fit(RunConfig config, Splits splits, RunDirectory run, DataSource data,
             List<TrainingListener> listeners, RunControl control) throws IOException {
-        List<EpochRecord> history = new Trainer(config, splits, run, listeners, control).fit(data.root().toString());
-        RunReport.writeAfterTraining(run.path(), line -> listeners.forEach(l -> l.logged(line)));
+        Trainer trainer = new Trainer(config, splits, run, listeners, control);
+        List<EpochRecord> history = trainer.fit(data.root().toString());
+        Consumer<String> say = line -> listeners.forEach(l -> l.logged(line));
+        trainer.finalValidation().ifPresent(val -> explainFinalModel(run.path(), splits, val, say));
+        RunReport.writeAfterTraining(run.path(), say);
         return new Run(run.path(), history, config.train().epochs());
+    }
+
+    /**
+     * The pictures {@code tlb evaluate} and {@code tlb attention} draw, for the final model on its
+     * validation sample, so that a finished run's report is complete. A picture that cannot be
+     * written is a warning: the run itself is done.
+     */
+    private static void explainFinalModel(Path dir, Splits splits, Evaluation val, Consumer<String> say) {
+        EvaluationReport report = EvaluationReport.of(val, splits.classes());
+        Path confusion = dir.resolve("confusion.png");
+        Path attention = dir.resolve("attention");
+        try (TlbClassifier classifier = TlbClassifier.load(dir)) {
+            report.writePicture(confusion, dir.toAbsolutePath().normalize().getFileName().toString(), "val");
+            say.accept("Confusion matrix (val split, " + report.images() + " images): " + confusion);
+            int[] first = IntStream.range(0, Math.min(ATTENTION_IMAGES, splits.val().size())).toArray();
+            AttentionSheet.write(classifier, AttentionSheet.items(splits.val(), first, "val"), attention);
+            say.accept("Attention (" + first.length + " val images): " + AttentionSheet.grid(attention));
+        } catch (IOException | TlbException e) {
+            say.accept("warning: could not draw the final model's pictures in " + dir + ": " + e.getMessage());
+        }
     }
 
     /**
