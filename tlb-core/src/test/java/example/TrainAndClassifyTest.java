@@ -23,7 +23,7 @@ import org.tlbjava.train.Training;
 import org.tlbjava.train.TrainingListener;
 import org.tlbjava.testing.Synthetic;
 
-/** The README's Java example runs as printed, and its stopped-then-resumed run equals an uninterrupted one. */
+/** The README's Java example (also docs/JAVA_API.md) runs as printed, and its stopped-then-resumed run equals an uninterrupted one. */
 class TrainAndClassifyTest {
     private static final String[] SMALL = {"epochs=3", "embed_dim=16", "key_dim=16", "num_layers=2",
         "image_size=32", "learning_rate=0.003", "mixed_precision=false"};

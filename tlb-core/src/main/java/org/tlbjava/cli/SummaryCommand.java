@@ -64,14 +64,19 @@ final class SummaryCommand implements Callable<Integer> {
                 rows.add(row("gap (GlobalAveragePooling1D)", shape(c.model().embedDim()), 0));
             }
             rows.add(row("head (Dense)", shape(c.model().numClasses()), counts.get("head")));
-            String rule = "─".repeat(78);
+            rows.add(0, new String[] {"Layer (type)", "Output Shape", "Param #"});
+            int name = rows.stream().mapToInt(r -> r[0].length()).max().getAsInt();
+            int shape = rows.stream().mapToInt(r -> r[1].length()).max().getAsInt();
+            String line = "%-" + name + "s  %-" + shape + "s  %12s%n"; // columns as wide as their longest cell
+            String rule = "─".repeat(name + shape + 16);
             System.out.println("Model: \"temporal_latent_bottleneck_model\" (variant " + m.variant() + ", readout "
                     + m.headReads() + ")");
             System.out.println(rule);
-            System.out.printf(Locale.ROOT, "%-40s %-22s %14s%n", "Layer (type)", "Output Shape", "Param #");
-            System.out.println(rule);
-            for (String[] r : rows) {
-                System.out.printf(Locale.ROOT, "%-40s %-22s %14s%n", r[0], r[1], r[2]);
+            for (int i = 0; i < rows.size(); i++) {
+                System.out.printf(Locale.ROOT, line, (Object[]) rows.get(i));
+                if (i == 0) {
+                    System.out.println(rule);
+                }
             }
             System.out.println(rule);
             System.out.printf(Locale.ROOT, " Total params: %,d%n Trainable params: %,d%n Non-trainable params: 0%n",

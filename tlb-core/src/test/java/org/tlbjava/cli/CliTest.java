@@ -230,7 +230,7 @@ class CliTest {
         assertTrue(outside.err().contains("--index 600"), outside.err());
     }
 
-    /** The Java API exactly as README shows it. */
+    /** The Java API exactly as docs/JAVA_API.md shows it. */
     @Test
     void javaApiAsDocumented() throws Exception {
         BufferedImage image = ImageIO.read(tmp.resolve("val-0.png").toFile() .exists()

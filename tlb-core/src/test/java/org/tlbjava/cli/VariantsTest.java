@@ -87,6 +87,11 @@ class VariantsTest {
         long stem = (3 * 32 * 9 + 32) + (32 * 32 * 9 + 32);
         assertEquals(stem + (32 * 64 * 16 + 64) + 64 * 64 + 2 * 64,
                 native32.json().get("blocks").get("patch_embedding").asLong());
+        Result table = tlb("summary", "--set", "variant=paper", "--set", "stem=conv");
+        List<String> rows = table.out().lines().filter(l -> l.matches("(?! (Total|Trainable|Non-trainable) params).*(\\d|Param #)$")).toList();
+        assertTrue(rows.size() >= 10 && rows.stream().anyMatch(l -> l.startsWith("patch_embedding (PatchEmbedding, conv stem)")),
+                table.out());
+        assertEquals(1, rows.stream().mapToInt(String::length).distinct().count(), "columns aligned:\n" + table.out());
         Result bad = tlb("summary", "--set", "variant=transformer");
         assertEquals(2, bad.code());
         assertTrue(bad.err().contains("variant must be one of keras, paper"), bad.err());
