@@ -2,11 +2,13 @@ package org.tlbjava.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
 import org.tlbjava.explain.TlbClassifier;
+import org.tlbjava.export.OnnxFileSummary;
 import org.tlbjava.export.OnnxOptions;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -47,9 +49,21 @@ final class ExportCommand implements Callable<Integer> {
             classifier.exportOnnx(file, options);
         }
         long bytes = Files.size(file);
-        System.out.printf(Locale.ROOT, "wrote %s (%,d bytes)%n", file, bytes);
+        OnnxFileSummary summary = OnnxFileSummary.read(file);
+        System.out.printf(Locale.ROOT, "wrote %s (%,d bytes): ONNX IR %d, opset %d%n", file, bytes, summary.irVersion(),
+                summary.opset());
+        summary.inputs().forEach(t -> System.out.println("  input   " + t));
+        summary.outputs().forEach(t -> System.out.println("  output  " + t));
+        System.out.println("  classes " + String.join(", ", summary.classes()) + " (in output order; metadata 'classes')");
         if (json) {
-            System.out.println(Json.line(Map.of("file", file.toString(), "bytes", bytes)));
+            Map<String, Object> result = new LinkedHashMap<>();
+            result.put("file", file.toString());
+            result.put("bytes", bytes);
+            result.put("opset", summary.opset());
+            result.put("inputs", summary.inputs());
+            result.put("outputs", summary.outputs());
+            result.put("classes", summary.classes());
+            System.out.println(Json.line(result));
         }
         return 0;
     }

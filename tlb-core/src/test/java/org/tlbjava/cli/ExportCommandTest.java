@@ -12,9 +12,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.config.RunConfig;
 import org.tlbjava.export.OnnxFixtures;
 import org.tlbjava.export.proto.Onnx.ModelProto;
 import org.tlbjava.export.proto.Onnx.ValueInfoProto;
+import org.tlbjava.testing.Synthetic;
 
 /** {@code tlb export}: its options, and a bad run directory gives one clear error and no file. */
 class ExportCommandTest {
@@ -39,6 +41,24 @@ class ExportCommandTest {
         assertEquals(4, model.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimValue());
         assertEquals(List.of("probabilities", "attention"),
                 model.getGraph().getOutputList().stream().map(ValueInfoProto::getName).toList());
+        RunConfig config = OnnxFixtures.config();
+        int side = config.data().inputSide();
+        int image = config.model().imageSize();
+        int classes = config.model().numClasses();
+        assertTrue(r.out().contains("opset 18"), r.out());
+        assertTrue(r.out().contains("input   images         uint8   [4, 3, " + side + ", " + side + "]"), r.out());
+        assertTrue(r.out().contains("output  probabilities  float32 [4, " + classes + "]"), r.out());
+        assertTrue(r.out().contains("output  attention      float32 [4, " + image + ", " + image + "]"), r.out());
+        assertEquals(Json.line(List.of(Synthetic.CLASSES)), r.json().get("classes").toString());
+        assertEquals("images", r.json().get("inputs").get(0).get("name").asText());
+    }
+
+    @Test
+    void aDynamicBatchIsShownByItsSymbolicName() throws Exception {
+        CliTest.Result r = tlb("export", "--model", run.toString(), "--out", tmp.resolve("out/dynamic.onnx").toString());
+        assertEquals(0, r.code(), r.err());
+        assertTrue(r.out().contains("output  probabilities  float32 [batch, " + OnnxFixtures.config().model().numClasses() + "]"), r.out());
+        assertTrue(r.out().contains("classes " + String.join(", ", Synthetic.CLASSES)), r.out());
     }
 
     @Test
