@@ -2,14 +2,18 @@ package org.tlbjava.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.explain.TlbClassifier;
 import org.tlbjava.export.OnnxFileSummary;
 import org.tlbjava.export.OnnxOptions;
+import org.tlbjava.io.OutputFiles;
+import org.tlbjava.train.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -41,10 +45,14 @@ final class ExportCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (!format.equals("onnx")) {
-            throw new TlbException("unknown --format " + format + "; the only format is onnx");
+            throw new UsageException("unknown --format " + format + "; the only format is onnx");
         }
         OnnxOptions options = new OnnxOptions(fixedBatch(), attention);
-        Path file = out != null ? out : modelOptions.run().resolve("model.onnx");
+        Path run = modelOptions.run();
+        Path file = out != null ? out : run.resolve("model.onnx");
+        List<Path> inputs = new ArrayList<>(RunDirectory.ownFiles(run));
+        inputs.add(modelOptions.model);
+        OutputFiles.check("--out", file, inputs);
         try (TlbClassifier classifier = TlbClassifier.load(modelOptions.model)) {
             classifier.exportOnnx(file, options);
         }
@@ -80,6 +88,6 @@ final class ExportCommand implements Callable<Integer> {
         } catch (NumberFormatException e) {
             // reported below
         }
-        throw new TlbException("--batch must be a positive number or dynamic, got " + batch);
+        throw new UsageException("--batch must be a positive number or dynamic, got " + batch);
     }
 }

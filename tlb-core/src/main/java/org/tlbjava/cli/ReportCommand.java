@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
+import org.tlbjava.io.OutputFiles;
 import org.tlbjava.serve.RunReport;
+import org.tlbjava.train.RunDirectory;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -25,6 +27,7 @@ final class ReportCommand implements Callable<Integer> {
             throw new TlbException(run + " is not a directory");
         }
         Path file = out != null ? out : run.resolve("report.html");
+        OutputFiles.check("--out", file, RunDirectory.ownFiles(run));
         RunReport.write(run, file);
         System.out.println(file);
         return 0;

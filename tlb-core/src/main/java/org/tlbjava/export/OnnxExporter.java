@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Properties;
-import org.tlbjava.TlbException;
 import org.tlbjava.config.RunConfig;
 import org.tlbjava.export.proto.Onnx.ModelProto;
 import org.tlbjava.export.proto.Onnx.OperatorSetIdProto;
@@ -33,11 +32,7 @@ public final class OnnxExporter {
     /** Writes {@code file} atomically: a failure leaves no file (and an existing one as it was). */
     public static void export(TlbModel model, List<String> classes, Path file, OnnxOptions options) {
         ModelProto proto = build(model, classes, options);
-        try {
-            AtomicFiles.write(file, proto::writeTo);
-        } catch (IOException e) {
-            throw new TlbException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        AtomicFiles.write(file, proto::writeTo);
     }
 
     /** The ONNX file's bytes, for a runtime in this process. */

@@ -21,19 +21,25 @@ public final class AtomicFiles {
 
     private AtomicFiles() {}
 
-    public static void write(Path target, Writer writer) throws IOException {
+    /**
+     * Writes {@code target} through a temporary file beside it; a failure leaves no file (and an
+     * existing one as it was) and is one {@link org.tlbjava.TlbException} naming {@code target}.
+     */
+    public static void write(Path target, Writer writer) {
         Path dir = target.toAbsolutePath().getParent();
-        Files.createDirectories(dir);
         // not Files.createTempFile: it makes files only their owner can read (0600); a new file
         // gets the user's umask, as the files of any other tool do
         Path temp = dir.resolve("." + target.getFileName() + "." + UUID.randomUUID() + ".tmp");
         try {
+            Files.createDirectories(dir);
             try (OutputStream out = Files.newOutputStream(temp, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
                 writer.write(out);
             }
             Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException e) {
+            throw OutputFiles.failure(target, e);
         } finally {
-            Files.deleteIfExists(temp);
+            temp.toFile().delete(); // gone already after the move
         }
     }
 
@@ -49,7 +55,7 @@ public final class AtomicFiles {
         }
     }
 
-    public static void writeString(Path target, String text) throws IOException {
+    public static void writeString(Path target, String text) {
         write(target, out -> out.write(text.getBytes(StandardCharsets.UTF_8)));
     }
 }

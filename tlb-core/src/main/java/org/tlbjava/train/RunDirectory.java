@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Locale;
 import org.tlbjava.TlbException;
 import org.tlbjava.config.RunConfig;
@@ -64,6 +65,16 @@ public final class RunDirectory {
         AtomicFiles.writeString(dir.resolve(DATA), JSON.writeValueAsString(data) + "\n");
         AtomicFiles.writeString(dir.resolve(CLASSES), JSON.writeValueAsString(classes) + "\n");
         AtomicFiles.writeString(dir.resolve(CONFIG), config.toJson() + "\n");
+    }
+
+    /**
+     * The files of {@code dir} that tlb train writes and nothing else can write again: what a run
+     * is loaded and resumed from, its history and log. An output of another command must never
+     * replace one.
+     */
+    public static List<Path> ownFiles(Path dir) {
+        return Stream.of(CONFIG, CLASSES, DATA, SavedModel.MODEL, SavedModel.BEST, CHECKPOINT, PREVIOUS_CHECKPOINT,
+                "history.json", "history.csv", "train.log").map(dir::resolve).toList();
     }
 
     /** A file a run stopped before its config.json can have left: a start file or a temporary file of one. */

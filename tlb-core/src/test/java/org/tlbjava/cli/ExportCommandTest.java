@@ -92,13 +92,52 @@ class ExportCommandTest {
     }
 
     @Test
-    void badOptionsAreRejected() {
+    void badOptionsAreUsageErrors() {
         CliTest.Result batch = tlb("export", "--model", run.toString(), "--batch", "0");
-        assertEquals(1, batch.code());
+        assertEquals(2, batch.code());
         assertTrue(batch.err().contains("--batch must be a positive number or dynamic"), batch.err());
         CliTest.Result format = tlb("export", "--model", run.toString(), "--format", "tflite");
-        assertEquals(1, format.code());
+        assertEquals(2, format.code());
         assertTrue(format.err().contains("the only format is onnx"), format.err());
+    }
+
+    @Test
+    void theRunsOwnFilesAreNeverAnOutput() throws Exception {
+        Path copy = copyOfRun("own");
+        for (String name : List.of("model.params", "config.json", "classes.json")) {
+            byte[] before = Files.readAllBytes(copy.resolve(name));
+            CliTest.Result r = tlb("export", "--model", copy.toString(), "--out", copy.resolve(name).toString());
+            assertEquals(2, r.code(), name + ": " + r.err());
+            assertTrue(r.err().contains("a file the command reads"), r.err());
+            assertArrayEquals(before, Files.readAllBytes(copy.resolve(name)), name + " was changed");
+        }
+        CliTest.Result weights = tlb("export", "--model", copy.resolve("model.params").toString(), "--out",
+                copy.resolve(".").resolve("model.params").toString());
+        assertEquals(2, weights.code(), weights.err());
+        CliTest.Result report = tlb("report", copy.toString(), "--out", copy.resolve("model.params").toString());
+        assertEquals(2, report.code(), report.err());
+        assertEquals(0, tlb("export", "--model", copy.toString(), "--out", tmp.resolve("own.onnx").toString()).code(),
+                "the run still loads");
+    }
+
+    @Test
+    void symlinksFifosAndDirectoriesAreNotReplaced() throws Exception {
+        Path target = Files.writeString(tmp.resolve("kept.txt"), "kept");
+        Path link = Files.createSymbolicLink(tmp.resolve("link.onnx"), target);
+        Path fifo = tmp.resolve("fifo.onnx");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor());
+        Path dir = Files.createDirectories(tmp.resolve("dir.onnx"));
+        for (Path out : List.of(link, fifo, dir)) {
+            CliTest.Result r = tlb("export", "--model", run.toString(), "--out", out.toString());
+            assertEquals(2, r.code(), out + ": " + r.err());
+            assertTrue(r.err().contains("not a regular file"), r.err());
+            CliTest.Result report = tlb("report", run.toString(), "--out", out.toString());
+            assertEquals(2, report.code(), out + ": " + report.err());
+        }
+        assertTrue(Files.isSymbolicLink(link));
+        assertEquals("kept", Files.readString(target));
+        assertTrue(Files.isDirectory(dir));
+        assertFalse(Files.isRegularFile(fifo));
     }
 
     private static void assertFailsWithoutFile(Path runDir, String mention) throws Exception {
