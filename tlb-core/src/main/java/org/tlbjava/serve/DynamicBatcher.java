@@ -7,6 +7,7 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 import org.tlbjava.explain.Prediction;
 
@@ -23,6 +24,7 @@ public final class DynamicBatcher implements AutoCloseable {
     private final ServeLimits limits;
     private final BlockingQueue<Job> queue;
     private final List<Thread> workers = new ArrayList<>();
+    private final AtomicInteger largestBatch = new AtomicInteger();
     private volatile boolean closed;
 
     /** One worker per element of {@code models}, each a function that classifies a batch. */
@@ -47,10 +49,17 @@ public final class DynamicBatcher implements AutoCloseable {
         return result;
     }
 
+    /** The most images classified in one forward pass so far: whether batching happens under the load seen. */
+    public int largestBatch() {
+        return largestBatch.get();
+    }
+
     private void loop(Function<List<BufferedImage>, List<Prediction>> predictAll) {
         while (!closed) {
             try {
-                runBatch(predictAll, collect());
+                List<Job> batch = collect();
+                largestBatch.accumulateAndGet(batch.size(), Math::max);
+                runBatch(predictAll, batch);
             } catch (InterruptedException e) {
                 return;
             }

@@ -10,13 +10,15 @@ import java.util.List;
 import java.util.function.BiPredicate;
 
 /**
- * Keras' AdamW (beta1 0.9, beta2 0.999, epsilon 1e-7), with decoupled weight decay applied to
+ * Keras 3's AdamW (beta1 0.9, beta2 0.999, epsilon 1e-7), with decoupled weight decay applied to
  * each decayed variable first, as Keras does, at the step's learning rate lr:
  * <pre>
- *   w -= lr * wd * w
+ *   w -= w * (lr * wd)
  *   m += (g - m)(1 - beta1);  v += (g^2 - v)(1 - beta2)
  *   w -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + epsilon)
  * </pre>
+ * Epsilon is added to sqrt(v), outside the bias correction (PyTorch adds it to sqrt(v / (1 - beta2^t))).
+ * The float32 constants are Keras': 1 - beta in double, then rounded; beta^t from the rounded beta.
  * A step is {@link #begin} then {@link #update} of every parameter; the updates are independent,
  * so callers may run them on several threads.
  */
@@ -24,6 +26,9 @@ public final class AdamW {
     static final float BETA1 = 0.9f;
     static final float BETA2 = 0.999f;
     static final float EPSILON = 1e-7f;
+    // Keras takes 1 - beta in Python (double), then float32: 0.001f, not 1 - 0.999f = 0.00099998713
+    private static final float ONE_MINUS_BETA1 = (float) (1 - 0.9);
+    private static final float ONE_MINUS_BETA2 = (float) (1 - 0.999);
 
     private final List<Parameter> params = new ArrayList<>();
     private final boolean[] decayed;
@@ -32,7 +37,7 @@ public final class AdamW {
     private final double weightDecay;
     private long step;
 
-    /** The factors of one step, shared by every parameter's update. */
+    /** The factors of one step, shared by every parameter's update: the step size and lr * wd. */
     public record Step(float alpha, float decay) {}
 
     /** Decays every parameter (Keras' default). */
@@ -61,17 +66,17 @@ public final class AdamW {
     public Step begin(double learningRate) {
         step++;
         return new Step((float) (learningRate * Math.sqrt(1 - Math.pow(BETA2, step)) / (1 - Math.pow(BETA1, step))),
-                (float) (1 - learningRate * weightDecay));
+                (float) learningRate * (float) weightDecay);
     }
 
     /** Updates parameter {@code i} from its gradient, then zeroes the gradient. Temporaries go to the caller's scope. */
     public void update(int i, Step s) {
         NDArray w = params.get(i).getArray();
         NDArray g = w.getGradient();
-        NDArray mi = m.get(i).muli(BETA1).addi(g.mul(1 - BETA1));
-        NDArray vi = v.get(i).muli(BETA2).addi(g.square().muli(1 - BETA2));
+        NDArray mi = m.get(i).addi(g.sub(m.get(i)).muli(ONE_MINUS_BETA1));
+        NDArray vi = v.get(i).addi(g.square().subi(v.get(i)).muli(ONE_MINUS_BETA2));
         if (decayed[i]) {
-            w.muli(s.decay());
+            w.subi(w.mul(s.decay()));
         }
         w.subi(mi.mul(s.alpha()).divi(vi.sqrt().addi(EPSILON)));
         g.muli(0);

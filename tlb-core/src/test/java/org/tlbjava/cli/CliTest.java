@@ -45,6 +45,32 @@ class CliTest {
         }
     }
 
+    /** The command line of a child JVM running tlb, for tests that kill it. */
+    static List<String> javaCommand(String... args) {
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
+        command.addAll(List.of(args));
+        return command;
+    }
+
+    /** Epochs recorded in the run's history.json; 0 before the first. */
+    static int epochsDone(Path run) throws Exception {
+        Path history = run.resolve("history.json");
+        return Files.exists(history) ? new ObjectMapper().readTree(history.toFile()).size() : 0;
+    }
+
+    /**
+     * SIGKILLs a training child and checks that the kill landed mid-run: the child was still
+     * running (it did not exit on its own first) and fewer than {@code epochs} epochs are done.
+     */
+    static void killMidRun(Process child, Path run, int epochs) throws Exception {
+        assertTrue(child.isAlive(), "the run ended (exit " + (child.isAlive() ? "" : child.exitValue()) + ") before the kill");
+        child.destroyForcibly();
+        assertEquals(137, child.waitFor(), "killed by SIGKILL (128 + 9), not ended on its own");
+        int done = epochsDone(run);
+        assertTrue(done < epochs, done + " of " + epochs + " epochs were done when the kill landed");
+    }
+
     static Result tlb(String... args) {
         PrintStream oldOut = System.out;
         PrintStream oldErr = System.err;
@@ -230,19 +256,25 @@ class CliTest {
         assertTrue(outside.err().contains("--index 600"), outside.err());
     }
 
-    /** The Java API exactly as docs/JAVA_API.md shows it. */
+    /** The Java API exactly as docs/JAVA_API.md shows it, giving what {@code tlb predict} prints for the same file. */
     @Test
     void javaApiAsDocumented() throws Exception {
-        BufferedImage image = ImageIO.read(tmp.resolve("val-0.png").toFile() .exists()
-                ? tmp.resolve("val-0.png").toFile() : writeSample());
+        java.io.File file = tmp.resolve("val-0.png").toFile().exists() ? tmp.resolve("val-0.png").toFile() : writeSample();
+        BufferedImage image = ImageIO.read(file);
         try (TlbClassifier classifier = TlbClassifier.load(run)) {
             Prediction p = classifier.predict(image);
             String label = p.className();
             float[][] heat = classifier.attention(image);
-            assertTrue(classifier.classes().contains(label));
-            assertEquals(1.0, sum(p.probabilities()), 1e-4);
             assertEquals(48, heat.length);
             assertEquals(48, heat[0].length);
+            JsonNode top = tlb("predict", "--model", run.toString(), "--top", "10", "--json", file.toString()).json()
+                    .get("predictions").get(0).get("top");
+            assertEquals(label, top.get(0).get("class").asText());
+            assertEquals(10, top.size());
+            for (JsonNode t : top) {
+                int c = classifier.classes().indexOf(t.get("class").asText());
+                assertEquals(t.get("probability").asDouble(), p.probabilities()[c], 1e-6, t.toString());
+            }
         }
     }
 
@@ -252,14 +284,6 @@ class CliTest {
         img.setRGB(3, 3, 0xff0000);
         ImageIO.write(img, "png", png.toFile());
         return png.toFile();
-    }
-
-    private static double sum(float[] values) {
-        double s = 0;
-        for (float v : values) {
-            s += v;
-        }
-        return s;
     }
 
     @Test
@@ -284,21 +308,23 @@ class CliTest {
         assertTrue(missing.err().contains("no model.params"), missing.err());
     }
 
-    /** A training JVM killed with SIGKILL mid-epoch leaves a run that resumes to the full history. */
+    /**
+     * A training JVM killed with SIGKILL in the middle of epoch 2 (half of epoch 1's time after
+     * epoch 1 is recorded) leaves a run that resumes to the full history.
+     */
     @Test
     void aKilledRunResumes() throws Exception {
         Path killed = tmp.resolve("killed");
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-        command.addAll(List.of(smallTrain(killed, 3)));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true)
+        Process child = new ProcessBuilder(javaCommand(smallTrain(killed, 3))).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve("child.log").toFile()).start();
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(10);
-        while (!Files.exists(killed.resolve("checkpoint.bin")) && System.nanoTime() < deadline && child.isAlive()) {
-            Thread.sleep(100);
+        while (epochsDone(killed) == 0 && System.nanoTime() < deadline && child.isAlive()) {
+            Thread.sleep(20);
         }
-        Thread.sleep(1500); // into epoch 2
-        child.destroyForcibly().waitFor();
+        assertTrue(epochsDone(killed) > 0, "epoch 1 never ended: " + Files.readString(tmp.resolve("child.log")));
+        JsonNode first = new ObjectMapper().readTree(killed.resolve("history.json").toFile()).get(0);
+        Thread.sleep((long) (500 * first.get("seconds").asDouble()));
+        killMidRun(child, killed, 3);
         Result resumed = tlb("train", "--resume", killed.toString(), "--data", data.toString());
         assertEquals(0, resumed.code(), resumed.err() + Files.readString(tmp.resolve("child.log")));
         JsonNode history = new ObjectMapper().readTree(killed.resolve("history.json").toFile());

@@ -1,6 +1,8 @@
 package org.tlbjava.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
+import static org.tlbjava.cli.CliTest.javaCommand;
+import static org.tlbjava.cli.CliTest.killMidRun;
 import static org.tlbjava.cli.CliTest.tlb;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -27,6 +29,8 @@ class FaultsTest {
     static Path otherData;
     /** A run trained for one epoch of a tiny model, in-process and uninterrupted. */
     static Path run;
+    /** Epochs of the run that is killed again and again. */
+    private static final int EPOCHS = 5;
 
     static List<String> tinyTrain(Path data, Path out, int epochs) {
         return new ArrayList<>(List.of("train", "--data", data.toString(), "--set", "train_slice=240",
@@ -117,23 +121,16 @@ class FaultsTest {
         assertFalse(history.get(0).has("valAccuracy"), history.toString());
     }
 
-    private static List<String> javaCommand() {
-        return new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Dai.djl.offline=true", "-cp", System.getProperty("java.class.path"), Main.class.getName()));
-    }
-
     /** Resumes the run in {@code dir}, or starts it when a kill came before it had begun. */
     private static List<String> trainOrResume(Path dir) {
         return Files.exists(dir.resolve("config.json")) ? List.of("train", "--resume", dir.toString())
-                : tinyTrain(data, dir, 3);
+                : tinyTrain(data, dir, EPOCHS);
     }
 
     /** libtorch's deprecation warning no longer reaches the user's terminal (native stderr, so a child JVM). */
     @Test
     void noEngineWarningIsPrinted() throws Exception {
-        List<String> command = javaCommand();
-        command.addAll(List.of("evaluate", "--model", run.toString(), "--data", data.toString()));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(javaCommand("evaluate", "--model", run.toString(), "--data", data.toString())).redirectErrorStream(true).start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, child.waitFor(), output);
         assertTrue(output.contains("accuracy"), output);
@@ -141,29 +138,29 @@ class FaultsTest {
     }
 
     /**
-     * SIGKILL at random moments: a 3-epoch run killed again and again, each time resumed, ends with
-     * the history and weights of the same run made without interruption.
+     * SIGKILL at random moments: a 5-epoch run killed four times, each time resumed, ends with the
+     * history and weights of the same run made without interruption. Each kill falls at a random
+     * moment of the first epoch's time (E, from the uninterrupted run) after the child starts
+     * training, so a child finishes at most about one epoch, and is checked to have landed mid-run.
      */
     @Test
     void aRunKilledAtRandomMomentsEndsAsAnUninterruptedOne() throws Exception {
         Path straight = tmp.resolve("straight");
-        assertEquals(0, tlb(tinyTrain(data, straight, 3).toArray(new String[0])).code());
+        assertEquals(0, tlb(tinyTrain(data, straight, EPOCHS).toArray(new String[0])).code());
+        double epochSeconds = new ObjectMapper().readTree(straight.resolve("history.json").toFile()).get(0)
+                .get("seconds").asDouble();
         Path killed = tmp.resolve("killed");
         Random random = new Random(7);
-        int kills = 0;
-        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
-        while (kills < 4 && System.nanoTime() < deadline) {
-            List<String> command = javaCommand();
-            command.addAll(trainOrResume(killed));
-            Process child = new ProcessBuilder(command).redirectErrorStream(true)
-                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
-            // the JVM and engine start takes about 2 s; a step of the tiny model a few ms
-            boolean ended = child.waitFor(1500 + random.nextInt(4000), TimeUnit.MILLISECONDS);
-            if (ended) {
-                break;
+        for (int kill = 1; kill <= 4; kill++) {
+            Path log = tmp.resolve("killed-" + kill + ".log");
+            Process child = new ProcessBuilder(javaCommand(trainOrResume(killed).toArray(new String[0])))
+                    .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+            while (child.isAlive() && !Files.readString(log).contains("Recipe:") && System.nanoTime() < deadline) {
+                Thread.sleep(5); // the engine is up and the epochs begin after this line
             }
-            child.destroyForcibly().waitFor();
-            kills++;
+            Thread.sleep((long) (random.nextDouble() * 1000 * epochSeconds));
+            killMidRun(child, killed, EPOCHS);
         }
         Result last = tlb(trainOrResume(killed).toArray(new String[0]));
         assertEquals(0, last.code(), last.err());
@@ -171,6 +168,6 @@ class FaultsTest {
         assertEquals(json.readTree(straight.resolve("history.json").toFile()).findValues("val_loss"),
                 json.readTree(killed.resolve("history.json").toFile()).findValues("val_loss"));
         assertArrayEquals(Files.readAllBytes(straight.resolve("model.params")),
-                Files.readAllBytes(killed.resolve("model.params")), "after " + kills + " kills");
+                Files.readAllBytes(killed.resolve("model.params")));
     }
 }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import static org.tlbjava.cli.CliTest.tlb;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -69,6 +70,11 @@ class VariantsTest {
         assertTrue(Files.size(tmp.resolve("att/grid.png")) > 0);
         Result evaluated = tlb("evaluate", "--model", run.toString(), "--data", data.toString(), "--json");
         assertEquals(0, evaluated.code(), evaluated.err());
+        // the saved paper model, loaded again, scores on the run's validation split what training measured
+        JsonNode history = new ObjectMapper().readTree(run.resolve("history.json").toFile());
+        JsonNode last = history.get(history.size() - 1);
+        assertEquals(last.get("val_accuracy").asDouble(), evaluated.json().get("accuracy").asDouble(), 1e-9);
+        assertEquals(last.get("val_loss").asDouble(), evaluated.json().get("loss").asDouble(), 1e-5);
     }
 
     @Test

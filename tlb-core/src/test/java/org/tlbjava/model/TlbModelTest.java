@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.*;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
 import ai.djl.training.GradientCollector;
@@ -48,15 +49,34 @@ class TlbModelTest {
         assertEquals(415_882L, model.parameterCount());
     }
 
+    /**
+     * One row of logits per image, and each row depends on its image alone: the same as that image
+     * run alone, unchanged when another image of the batch changes (nothing mixes the batch).
+     */
     @Test
-    void outputIsOneDistributionPerImage() {
+    void eachImagesLogitsDependOnThatImageAlone() {
         TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
-        NDArray logits = model.forward(ps, images(4, 1), false);
+        NDArray x = images(4, 1);
+        NDArray logits = model.forward(ps, x, false);
         assertEquals(new Shape(4, 10), logits.getShape());
-        float[] sums = logits.softmax(-1).sum(new int[] {1}).toFloatArray();
-        for (float s : sums) {
-            assertEquals(1f, s, 1e-5f);
+        float[] rows = logits.toFloatArray();
+        float[] alone = model.forward(ps, x.get("2:3"), false).toFloatArray();
+        NDArray changed = x.duplicate();
+        changed.set(new NDIndex("3"), images(1, 9).squeeze(0));
+        float[] other = model.forward(ps, changed, false).toFloatArray();
+        double rowTwo = 0;
+        double unchanged = 0;
+        double rowThree = 0;
+        for (int c = 0; c < 10; c++) {
+            rowTwo = Math.max(rowTwo, Math.abs(alone[c] - rows[20 + c]));
+            for (int i = 0; i < 3; i++) {
+                unchanged = Math.max(unchanged, Math.abs(other[10 * i + c] - rows[10 * i + c]));
+            }
+            rowThree = Math.max(rowThree, Math.abs(other[30 + c] - rows[30 + c]));
         }
+        assertTrue(rowTwo < 1e-5, "image 2 alone against in the batch: " + rowTwo);
+        assertTrue(unchanged < 1e-5, "images 0-2 after image 3 changed: " + unchanged);
+        assertTrue(rowThree > 1e-3, "image 3's own logits follow it: " + rowThree);
     }
 
     @Test

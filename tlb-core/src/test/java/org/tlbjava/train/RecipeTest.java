@@ -2,10 +2,12 @@ package org.tlbjava.train;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Parameter;
+import ai.djl.training.GradientCollector;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
 import java.util.ArrayList;
@@ -111,6 +113,92 @@ class RecipeTest {
         }
         assertTrue(decayed > 0 && spared > 0, decayed + " decayed, " + spared + " spared");
         assertTrue(names.stream().anyMatch(n -> n.endsWith("position_embedding")));
+    }
+
+    /**
+     * Five AdamW steps against Keras 3's AdamW written out in double precision: decay first
+     * (w -= lr * wd * w, decayed parameters only), then m += (g - m)(1 - beta1),
+     * v += (g^2 - v)(1 - beta2), and w -= lr * sqrt(1 - beta2^t) / (1 - beta1^t) * m / (sqrt(v) + eps),
+     * epsilon outside the bias correction. The gradients change sign and size from step to step,
+     * and some are as small as epsilon, where putting epsilon inside the correction (PyTorch's
+     * form) moves a weight by half a learning rate more; the learning rate changes every step.
+     */
+    @Test
+    void adamWStepsFollowKeras3() {
+        double wd = 0.5;
+        double[] rates = {0.05, 0.02, 0.08, 0.01, 0.03};
+        float[] start = {1.0f, -0.7f, 0.3f, 2.0f, -1.5f, 0.9f};
+        double[] sizes = {3e-7, 3e-7, 0.02, 0.02, 0.9, 0.9}; // gradients around epsilon, small, large
+        Parameter kernel = parameter("kernel", start);
+        Parameter bias = parameter("bias", start);
+        AdamW adamw = new AdamW(List.of(new Pair<>("kernel", kernel), new Pair<>("bias", bias)), manager, wd,
+                (name, p) -> name.equals("kernel"));
+        double[][] w = {toDouble(start), toDouble(start)};
+        double[][] m = new double[2][start.length];
+        double[][] v = new double[2][start.length];
+        for (int t = 1; t <= rates.length; t++) {
+            float[] g = new float[start.length];
+            for (int j = 0; j < g.length; j++) {
+                g[j] = (float) (sizes[j] * Math.sin(3.1 * t + 1.7 * j));
+            }
+            setGradient(kernel, g);
+            setGradient(bias, g);
+            AdamW.Step step = adamw.begin(rates[t - 1]);
+            adamw.update(0, step);
+            adamw.update(1, step);
+            double lr = rates[t - 1];
+            double alpha = lr * Math.sqrt(1 - Math.pow(0.999, t)) / (1 - Math.pow(0.9, t));
+            for (int k = 0; k < 2; k++) {
+                for (int j = 0; j < g.length; j++) {
+                    if (k == 0) {
+                        w[k][j] -= w[k][j] * wd * lr;
+                    }
+                    m[k][j] += (g[j] - m[k][j]) * (1 - 0.9);
+                    v[k][j] += ((double) g[j] * g[j] - v[k][j]) * (1 - 0.999);
+                    w[k][j] -= alpha * m[k][j] / (Math.sqrt(v[k][j]) + 1e-7);
+                }
+            }
+            assertClose(w[0], kernel.getArray().toFloatArray(), 2e-6, "kernel after step " + t);
+            assertClose(w[1], bias.getArray().toFloatArray(), 2e-6, "bias after step " + t);
+            for (int k = 0; k < 2; k++) {
+                float[] mk = adamw.state().get(k).toFloatArray();
+                float[] vk = adamw.state().get(2 + k).toFloatArray();
+                for (int j = 0; j < g.length; j++) {
+                    // m may cancel to far below its gradients: float32 rounding is relative to their size
+                    assertEquals(m[k][j], mk[j], 1e-6 * sizes[j], "m[" + k + "][" + j + "] after step " + t);
+                    assertEquals(v[k][j], vk[j], 1e-6 * v[k][j], "v[" + k + "][" + j + "] after step " + t);
+                }
+            }
+            assertEquals(0, kernel.getArray().getGradient().abs().sum().getFloat(), "the update zeroes the gradient");
+        }
+    }
+
+    private Parameter parameter(String name, float[] values) {
+        NDArray array = manager.create(values);
+        array.setRequiresGradient(true);
+        return Parameter.builder().setName(name).setType(Parameter.Type.WEIGHT).optShape(array.getShape()).optArray(array)
+                .build();
+    }
+
+    /** Makes {@code g} the parameter's gradient: the backward pass of sum(w * g). */
+    private void setGradient(Parameter p, float[] g) {
+        try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+            collector.backward(p.getArray().mul(manager.create(g)).sum());
+        }
+    }
+
+    private static double[] toDouble(float[] values) {
+        double[] out = new double[values.length];
+        for (int i = 0; i < values.length; i++) {
+            out[i] = values[i];
+        }
+        return out;
+    }
+
+    private static void assertClose(double[] expected, float[] actual, double tolerance, String what) {
+        for (int j = 0; j < expected.length; j++) {
+            assertEquals(expected[j], actual[j], tolerance, what + ", entry " + j);
+        }
     }
 
     @Test
