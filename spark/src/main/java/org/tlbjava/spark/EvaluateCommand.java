@@ -36,7 +36,7 @@ import picocli.CommandLine.Option;
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
         description = {"Loss, accuracy, per-class accuracy and confusion matrix of a trained model on a labelled folder"
             + " tree (an image's label is its folder's name), as tlb evaluate prints them.",
-            "Files without an image extension are skipped; images that cannot be decoded are counted, not scored."})
+            "Files without an image extension and images that cannot be decoded are counted, not scored."})
 final class EvaluateCommand implements Callable<Integer> {
     /** Per image: true and predicted class (-1: not decoded), its loss, and the error. */
     private static final StructType SCHEMA = new StructType()
@@ -66,7 +66,7 @@ final class EvaluateCommand implements Callable<Integer> {
         try (SparkOptions.Session session = sparkOptions.start("tlb-spark evaluate")) {
             SparkSession spark = session.spark();
             Dataset<Row> files = FileSource.images(spark, input.inputs);
-            checkLabels(files, classes);
+            long ignored = checkLabels(files, classes);
             Broadcast<ModelShipment> shipped = spark.sparkContext().broadcast(shipment,
                     scala.reflect.ClassTag$.MODULE$.apply(ModelShipment.class));
             List<Row> groups = files.filter((FilterFunction<Row>) row -> imageLabel(row.getString(0)) != null)
@@ -103,13 +103,15 @@ final class EvaluateCommand implements Callable<Integer> {
             EvaluationReport report = new EvaluationReport(Math.toIntExact(images), loss / images,
                     (double) correct / images, classes, confusion);
             System.out.println(input.describe() + ": " + report.summary()
-                    + (unreadable > 0 ? "  (" + unreadable + " unreadable, skipped)" : ""));
+                    + (unreadable > 0 ? "  (" + unreadable + " unreadable, skipped)" : "")
+                    + (ignored > 0 ? "  (" + ignored + " files without an image extension, ignored)" : ""));
             System.out.println(report.table());
             if (json) {
                 Map<String, Object> out = new LinkedHashMap<>();
                 out.put("input", input.describe());
                 out.putAll(report.json());
                 out.put("unreadable", unreadable);
+                out.put("ignored", ignored);
                 System.out.println(Json.line(out));
             }
         } finally {
@@ -118,13 +120,20 @@ final class EvaluateCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Every folder holding images must be a class of the model, as tlb evaluate requires of class folders. */
-    private void checkLabels(Dataset<Row> files, List<String> classes) {
-        List<String> labels = files.select("path").map((MapFunction<Row, String>) row -> imageLabel(row.getString(0)),
-                Encoders.STRING()).distinct().collectAsList();
+    /**
+     * Every folder holding images must be a class of the model, as tlb evaluate requires of class
+     * folders; returns how many files have no image extension.
+     */
+    private long checkLabels(Dataset<Row> files, List<String> classes) {
+        List<Row> labels = files.select("path").map((MapFunction<Row, String>) row -> imageLabel(row.getString(0)),
+                Encoders.STRING()).groupBy("value").count().collectAsList();
         TreeSet<String> unknown = new TreeSet<>();
-        for (String label : labels) {
-            if (label != null && !classes.contains(label)) {
+        long ignored = 0;
+        for (Row row : labels) {
+            String label = row.getString(0);
+            if (label == null) {
+                ignored = row.getLong(1);
+            } else if (!classes.contains(label)) {
                 unknown.add(label);
             }
         }
@@ -132,9 +141,10 @@ final class EvaluateCommand implements Callable<Integer> {
             throw new TlbException("folders " + unknown + " under --input " + input.describe()
                     + " are not classes of the model " + classes + ": an image's label is its folder's name");
         }
-        if (labels.stream().allMatch(label -> label == null)) {
+        if (labels.stream().allMatch(row -> row.isNullAt(0))) {
             throw new TlbException("--input " + input.describe() + " holds no image files");
         }
+        return ignored;
     }
 
     /** The label of an image file (its folder's name); null for a file without an image extension. */

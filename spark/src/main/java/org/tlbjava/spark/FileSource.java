@@ -1,24 +1,35 @@
 package org.tlbjava.spark;
 
+import static org.apache.spark.sql.functions.lit;
+
 import java.io.IOException;
+import java.net.URI;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
+import org.tlbjava.io.OutputFiles;
 
 /** Input files through Spark's binaryFile source, and outputs that appear whole or not at all. */
 final class FileSource {
     private FileSource() {}
 
-    /** Every file under the inputs (folders are read recursively, globs expanded), as rows (path, content). */
+    /**
+     * Every file under the inputs (folders are read recursively, globs expanded), as rows (path,
+     * content). Empty files are rows with no content: binaryFile lists them but never reads them
+     * (SPARK-26161), and every file must be answered.
+     */
     static Dataset<Row> images(SparkSession spark, List<String> inputs) {
+        Dataset<Row> files;
         try {
-            return spark.read().format("binaryFile").option("recursiveFileLookup", "true")
+            files = spark.read().format("binaryFile").option("recursiveFileLookup", "true")
                     .load(inputs.toArray(new String[0])).select("path", "content");
         } catch (Exception e) { // Scala's AnalysisException is checked to Java but undeclared
             if (e instanceof AnalysisException) {
@@ -26,6 +37,12 @@ final class FileSource {
             }
             throw e instanceof RuntimeException r ? r : new IllegalStateException(e);
         }
+        // inputFiles are URIs (file:///a%20b); the path column is a Hadoop path (file:/a b)
+        List<String> listed = Arrays.stream(files.inputFiles()).map(uri -> new Path(URI.create(uri)).toString()).toList();
+        Dataset<Row> all = spark.createDataset(listed, Encoders.STRING()).toDF("path");
+        Dataset<Row> empty = all.join(files.select("path"), all.col("path").equalTo(files.col("path")), "left_anti")
+                .withColumn("content", lit(new byte[0]));
+        return files.unionByName(empty);
     }
 
     /** The name of the folder holding {@code path} (a Hadoop path or URI): an image's label. */
@@ -34,16 +51,36 @@ final class FileSource {
         return parent == null ? "" : parent.getName();
     }
 
-    /** Refuses an output that exists already: a job never writes over or into earlier results. */
+    /**
+     * Refuses an output that exists already, other than an empty directory (which is removed, for
+     * the job to write): a job never writes over or into earlier results.
+     */
     static void requireNew(SparkSession spark, String output, String option) {
         try {
             Path path = new Path(output);
-            if (path.getFileSystem(spark.sparkContext().hadoopConfiguration()).exists(path)) {
-                throw new UsageException(option + " " + output + " already exists; choose a new path");
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            if (!fs.exists(path)) {
+                return;
+            }
+            if (!fs.getFileStatus(path).isDirectory() || fs.listStatus(path).length > 0 || !fs.delete(path, false)) {
+                throw new UsageException(option + " " + output + " already exists; choose a new path or an empty directory");
             }
         } catch (IOException e) {
             throw new TlbException(option + " " + output + ": " + e.getMessage());
         }
+    }
+
+    /**
+     * A failed write of {@code output} as one line naming it ("no space left writing O") when an
+     * I/O error caused it; any other failure as it is.
+     */
+    static RuntimeException writeFailure(String output, RuntimeException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof IOException io) {
+                return OutputFiles.failure(output, io);
+            }
+        }
+        return e;
     }
 
     /** Removes what a failed job left of {@code output}. */

@@ -1,6 +1,7 @@
 package org.tlbjava.spark;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.udf;
 
 import java.io.IOException;
 import java.nio.file.Path;
@@ -17,6 +18,8 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.api.java.UDF1;
+import org.apache.spark.sql.expressions.UserDefinedFunction;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.apache.spark.util.LongAccumulator;
@@ -24,6 +27,7 @@ import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.cli.ModelOptions;
 import org.tlbjava.explain.Prediction;
+import org.tlbjava.io.Csv;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -75,13 +79,15 @@ final class PredictCommand implements Callable<Integer> {
             Dataset<Row> table = files.mapPartitions(new Rows(shipped, input.batchSize, images, errors), Encoders.row(SCHEMA));
             try {
                 if (format.equals("csv")) {
-                    csvColumns(table, shipment.classes()).write().option("header", "true").csv(output);
+                    // RFC 4180 as tlb predict --csv writes it: quotes in a cell doubled, not backslashed
+                    csvColumns(table, shipment.classes()).write().option("header", "true").option("escape", "\"")
+                            .csv(output);
                 } else {
                     table.write().parquet(output);
                 }
             } catch (RuntimeException e) {
                 FileSource.delete(spark, output);
-                throw e;
+                throw FileSource.writeFailure(output, e);
             }
             if (images.value() == 0) {
                 FileSource.delete(spark, output);
@@ -95,13 +101,18 @@ final class PredictCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** CSV has no arrays: the probabilities become one column per class, p_<class>. */
+    /**
+     * CSV has no arrays: the probabilities become one column per class, p_<class>. Text cells are
+     * {@link Csv#neutralised}, as in tlb predict --csv, so that no spreadsheet runs one as a formula.
+     */
     static Dataset<Row> csvColumns(Dataset<Row> table, List<String> classes) {
-        List<Column> columns = new ArrayList<>(List.of(col("path"), col("class"), col("probability")));
+        UserDefinedFunction text = udf((UDF1<String, String>) Csv::neutralised, DataTypes.StringType);
+        List<Column> columns = new ArrayList<>(List.of(text.apply(col("path")).as("path"),
+                text.apply(col("class")).as("class"), col("probability")));
         for (int c = 0; c < classes.size(); c++) {
             columns.add(col("probabilities").getItem(c).as("p_" + classes.get(c)));
         }
-        columns.add(col("error"));
+        columns.add(text.apply(col("error")).as("error"));
         return table.select(columns.toArray(new Column[0]));
     }
 

@@ -23,6 +23,7 @@ import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.io.Csv;
 import org.tlbjava.model.EngineTuning;
 import org.tlbjava.train.ConsoleProgress;
 import org.tlbjava.train.EpochRecord;
@@ -52,6 +53,10 @@ final class SweepCommand implements Callable<Integer> {
     @Option(names = "--output", paramLabel = "DIR", required = true, description = "A new or empty directory every executor can write (a shared file system on a cluster).")
     Path output;
 
+    @Option(names = "--max-configurations", paramLabel = "N", defaultValue = "100",
+            description = "Refuse a grid of more configurations than this (default ${DEFAULT-VALUE}): each one is a training run.")
+    int maxConfigurations;
+
     @Option(names = "--json", description = "End with one JSON line.")
     boolean json;
 
@@ -61,7 +66,7 @@ final class SweepCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
-        List<LinkedHashMap<String, String>> configurations = SweepGrid.read(grid);
+        List<LinkedHashMap<String, String>> configurations = SweepGrid.read(grid, maxConfigurations);
         Path dataDir = DataLocator.root(data).toAbsolutePath().normalize();
         if (!Files.exists(dataDir)) {
             throw new UsageException("--data " + dataDir + " does not exist (a sweep does not download data; tlb data"
@@ -177,21 +182,16 @@ final class SweepCommand implements Callable<Integer> {
     static String csv(List<Result> results) {
         List<String> keys = keys(results);
         StringBuilder s = new StringBuilder("run");
-        keys.forEach(k -> s.append(',').append(k));
+        keys.forEach(k -> s.append(',').append(Csv.field(k)));
         s.append(",best_val_accuracy,epochs,minutes,error\n");
         for (Result r : results) {
             s.append(r.run());
-            keys.forEach(k -> s.append(',').append(quoted(r.overrides().getOrDefault(k, ""))));
+            keys.forEach(k -> s.append(',').append(Csv.field(r.overrides().getOrDefault(k, ""))));
             s.append(String.format(Locale.ROOT, ",%s,%d,%.2f,%s%n", Double.isNaN(r.bestValAccuracy()) ? ""
                     : String.format(Locale.ROOT, "%.4f", r.bestValAccuracy()), r.epochs(), r.minutes(),
-                    r.error() == null ? "" : quoted(r.error())));
+                    r.error() == null ? "" : Csv.field(r.error())));
         }
         return s.toString();
-    }
-
-    private static String quoted(String value) {
-        return value.contains(",") || value.contains("\"") || value.contains("\n")
-                ? '"' + value.replace("\"", "\"\"") + '"' : value;
     }
 
     /** The table for the terminal: one line per configuration. */

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import org.tlbjava.UsageException;
 import org.tlbjava.config.ConfigResolver;
@@ -25,8 +26,11 @@ final class SweepGrid {
 
     private SweepGrid() {}
 
-    /** Each configuration's overrides, key to value as written after {@code --set key=}, in file order. */
-    static List<LinkedHashMap<String, String>> read(Path file) {
+    /**
+     * Each configuration's overrides, key to value as written after {@code --set key=}, in file
+     * order; more than {@code limit} configurations are refused before any is built.
+     */
+    static List<LinkedHashMap<String, String>> read(Path file, int limit) {
         JsonNode root;
         try {
             root = JSON.readTree(Files.readString(file));
@@ -53,6 +57,11 @@ final class SweepGrid {
             if (!grid.isObject() || grid.isEmpty()) {
                 throw new UsageException("--grid " + file + ": \"grid\" must map config keys to lists of values");
             }
+            long combinations = 1; // capped where the next product could overflow: past any limit anyway
+            for (JsonNode values : grid) {
+                combinations = Math.min(combinations * Math.max(values.size(), 1), Long.MAX_VALUE / Integer.MAX_VALUE);
+            }
+            checkCount(file, combinations, limit);
             for (Iterator<Map.Entry<String, JsonNode>> fields = grid.fields(); fields.hasNext(); ) {
                 Map.Entry<String, JsonNode> field = fields.next();
                 if (!field.getValue().isArray() || field.getValue().isEmpty()) {
@@ -73,6 +82,7 @@ final class SweepGrid {
             if (!list.isArray() || list.isEmpty()) {
                 throw new UsageException("--grid " + file + ": \"runs\" must be a non-empty list of objects");
             }
+            checkCount(file, list.size(), limit);
             for (int i = 0; i < list.size(); i++) {
                 runs.add(new LinkedHashMap<>(overrides(list.get(i), file, "runs[" + i + "]")));
             }
@@ -89,6 +99,13 @@ final class SweepGrid {
             }
         }
         return runs;
+    }
+
+    private static void checkCount(Path file, long configurations, int limit) {
+        if (configurations > limit) {
+            throw new UsageException(String.format(Locale.ROOT, "--grid %s makes %,d configurations, more than"
+                    + " --max-configurations %,d; raise it if you mean to train them all", file, configurations, limit));
+        }
     }
 
     /**

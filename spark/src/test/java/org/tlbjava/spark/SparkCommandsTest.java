@@ -227,6 +227,146 @@ class SparkCommandsTest {
     }
 
     @Test
+    void everyFileIsOneRowOrCountedAnEmptyOneToo() throws Exception {
+        Path cat = Files.createDirectories(tmp.resolve("mixed").resolve("cat"));
+        for (int i = 0; i < 3; i++) {
+            Files.copy(testImages.get(i), cat.resolve(i + ".png"));
+        }
+        Files.write(cat.resolve("empty.png"), new byte[0]);
+        Files.copy(corrupt, cat.resolve("corrupt.png"));
+        Files.writeString(cat.resolve("notes.txt"), "not an image");
+        Path output = tmp.resolve("mixed-predictions");
+        Result predict = tlbSpark("predict", "--model", run.toString(), "--input", cat.getParent().toString(),
+                "--output", output.toString());
+        assertEquals(0, predict.code(), predict.err());
+        Map<String, Row> rows = new HashMap<>();
+        for (Row row : spark.read().parquet(output.toString()).collectAsList()) {
+            rows.put(Path.of(new URI(row.getString(row.fieldIndex("path")))).getFileName().toString(), row);
+        }
+        assertEquals(java.util.Set.of("0.png", "1.png", "2.png", "empty.png", "corrupt.png", "notes.txt"), rows.keySet());
+        Row empty = rows.get("empty.png");
+        assertTrue(empty.isNullAt(empty.fieldIndex("class")));
+        assertTrue(empty.getString(empty.fieldIndex("error")).contains("empty.png"), empty.toString());
+        assertTrue(predict.out().contains("Wrote 6 predictions (3 unreadable)"), predict.out());
+
+        Result evaluate = tlbSpark("evaluate", "--model", run.toString(), "--input", cat.getParent().toString(), "--json");
+        assertEquals(0, evaluate.code(), evaluate.err());
+        JsonNode counts = evaluate.json();
+        assertEquals(3, counts.get("images").asInt());
+        assertEquals(2, counts.get("unreadable").asInt(), "the empty and the corrupt image");
+        assertEquals(1, counts.get("ignored").asInt(), "notes.txt");
+    }
+
+    @Test
+    void csvIsRfc4180WithFormulasNeutralised() throws Exception {
+        Path hostile = Files.createDirectories(tmp.resolve("hostile-run"));
+        for (String file : List.of("config.json", "model.params")) {
+            Files.copy(run.resolve(file), hostile.resolve(file));
+        }
+        List<String> classes = new ArrayList<>(List.of(Synthetic.CLASSES));
+        classes.set(0, "\"><svg onload=alert(2)>");
+        classes.set(1, "=HYPERLINK(\"http://x\",\"y\")");
+        classes.set(2, "@SUM(1+1)");
+        Files.writeString(hostile.resolve("classes.json"), JSON.writeValueAsString(classes));
+        Path output = tmp.resolve("hostile-csv");
+        Result r = tlbSpark("predict", "--model", hostile.toString(), "--input", data.resolve("train").toString(),
+                "--output", output.toString(), "--format", "csv");
+        assertEquals(0, r.code(), r.err());
+        StringBuilder header = new StringBuilder("path,class,probability");
+        classes.forEach(c -> header.append(',').append(org.tlbjava.io.Csv.field("p_" + c)));
+        header.append(",error");
+        int records = 0;
+        try (var parts = Files.list(output)) {
+            for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+                List<List<String>> table = rfc4180(Files.readString(part));
+                assertEquals(header.toString(), Files.readString(part).lines().findFirst().orElseThrow());
+                for (List<String> record : table) {
+                    assertEquals(classes.size() + 4, record.size(), record.toString());
+                    String predicted = record.get(1);
+                    assertFalse(predicted.matches("[=+\\-@].*"), "a formula cell: " + predicted);
+                }
+                records += table.size() - 1;
+            }
+        }
+        assertEquals(2 * Synthetic.CLASSES.length, records);
+    }
+
+    /** The records of RFC 4180 text: quoted fields may hold commas, line breaks and doubled quotes. */
+    private static List<List<String>> rfc4180(String text) {
+        List<List<String>> records = new ArrayList<>();
+        List<String> record = new ArrayList<>();
+        StringBuilder field = new StringBuilder();
+        boolean quoted = false;
+        for (int i = 0; i < text.length(); i++) {
+            char c = text.charAt(i);
+            if (quoted) {
+                if (c == '"' && i + 1 < text.length() && text.charAt(i + 1) == '"') {
+                    field.append('"');
+                    i++;
+                } else if (c == '"') {
+                    quoted = false;
+                } else {
+                    field.append(c);
+                }
+            } else if (c == '"') {
+                quoted = true;
+            } else if (c == ',' || c == '\n') {
+                record.add(field.toString());
+                field.setLength(0);
+                if (c == '\n') {
+                    records.add(record);
+                    record = new ArrayList<>();
+                }
+            } else {
+                field.append(c);
+            }
+        }
+        return records;
+    }
+
+    @Test
+    void anEmptyOutputDirectoryIsUsedAsANewOne() throws Exception {
+        Path output = Files.createDirectories(tmp.resolve("left-by-a-killed-job"));
+        Result r = tlbSpark("predict", "--model", run.toString(), "--input", data.resolve("train").toString(),
+                "--output", output.toString());
+        assertEquals(0, r.code(), r.err());
+        assertEquals(2 * Synthetic.CLASSES.length, spark.read().parquet(output.toString()).count());
+    }
+
+    @Test
+    void aBadOrSilentMasterIsOneLineAndExitTwo() throws Exception {
+        Result bogus = tlbSpark("predict", "--master", "bogus://x", "--model", run.toString(), "--input",
+                data.toString(), "--output", tmp.resolve("never-bogus").toString());
+        assertEquals(2, bogus.code(), bogus.err());
+        assertTrue(bogus.err().startsWith("tlb-spark: error: --master bogus://x is not a Spark master URL"), bogus.err());
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort(); // closed below: nothing answers there
+        }
+        long start = System.nanoTime();
+        Result silent = tlbSpark("evaluate", "--master", "spark://127.0.0.1:" + port, "--model", run.toString(),
+                "--input", data.toString());
+        assertEquals(2, silent.code(), silent.err());
+        assertTrue(silent.err().contains("--master spark://127.0.0.1:" + port + ": no Spark master answers at 127.0.0.1:"
+                + port), silent.err());
+        assertFalse(silent.err().contains("\tat "), silent.err());
+        assertTrue(System.nanoTime() - start < 60e9, "no minute of retries");
+    }
+
+    @Test
+    void aGridOfAMillionConfigurationsIsRefusedUnlessAllowed() throws Exception {
+        Path grid = tmp.resolve("million.json");
+        List<Integer> hundred = java.util.stream.IntStream.range(0, 100).boxed().toList();
+        Files.writeString(grid, JSON.writeValueAsString(Map.of("grid",
+                Map.of("seed", hundred, "epochs", hundred.stream().map(e -> e + 1).toList(), "patch_size", hundred))));
+        Result r = tlbSpark("sweep", "--grid", grid.toString(), "--data", tmp.toString(), "--output",
+                tmp.resolve("no-million").toString());
+        assertEquals(2, r.code(), r.err());
+        assertTrue(r.err().contains("makes 1,000,000 configurations, more than --max-configurations 100"), r.err());
+        assertFalse(Files.exists(tmp.resolve("no-million")));
+    }
+
+    @Test
     void badInputIsOneClearMessageAndNoOutput() throws Exception {
         Path output = tmp.resolve("never");
         Result format = tlbSpark("predict", "--model", run.toString(), "--input", data.toString(), "--output",

@@ -16,6 +16,7 @@ import org.tlbjava.explain.AttentionSheet;
 import org.tlbjava.explain.AttentionSheet.Item;
 import org.tlbjava.explain.TlbClassifier;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.io.Csv;
 import org.tlbjava.serve.RunReport;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

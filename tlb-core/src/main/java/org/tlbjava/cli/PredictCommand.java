@@ -11,6 +11,7 @@ import java.util.concurrent.Callable;
 import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.data.ImageFiles;
+import org.tlbjava.io.Csv;
 import org.tlbjava.explain.Prediction;
 import org.tlbjava.explain.TlbClassifier;
 import picocli.CommandLine.Command;

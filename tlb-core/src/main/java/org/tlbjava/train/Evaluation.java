@@ -92,12 +92,12 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
                 new Shape(count, 3, config.model().imageSize(), config.model().imageSize()));
     }
 
-    /** Accuracy within each true class (0 for a class with no images). */
+    /** Accuracy within each true class (NaN for a class with no images). */
     public double[] perClassAccuracy(int classes) {
         return perClassAccuracy(confusion(classes));
     }
 
-    /** Accuracy within each true class of confusion counts [true][predicted] (0 for a class with no images). */
+    /** Accuracy within each true class of confusion counts [true][predicted] (NaN for a class with no images). */
     public static double[] perClassAccuracy(long[][] counts) {
         double[] accuracy = new double[counts.length];
         for (int t = 0; t < counts.length; t++) {
@@ -105,7 +105,7 @@ public record Evaluation(double loss, double accuracy, int[] labels, int[] predi
             for (long v : counts[t]) {
                 total += v;
             }
-            accuracy[t] = total == 0 ? 0 : (double) counts[t][t] / total;
+            accuracy[t] = total == 0 ? Double.NaN : (double) counts[t][t] / total;
         }
         return accuracy;
     }

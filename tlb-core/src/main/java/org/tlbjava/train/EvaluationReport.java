@@ -39,7 +39,10 @@ public record EvaluationReport(int images, double loss, double accuracy, List<St
         return String.format(Locale.ROOT, "%d images  loss %.4f  accuracy %.4f", images, loss, accuracy);
     }
 
-    /** The --json fields after the one naming the data: images, loss, accuracy, per_class, classes, confusion. */
+    /**
+     * The --json fields after the one naming the data: images, loss, accuracy, per_class (null for
+     * a class with no images), classes, confusion.
+     */
     public Map<String, Object> json() {
         Map<String, Object> out = new LinkedHashMap<>();
         out.put("images", images);
@@ -48,7 +51,7 @@ public record EvaluationReport(int images, double loss, double accuracy, List<St
         double[] perClass = perClassAccuracy();
         Map<String, Double> named = new LinkedHashMap<>();
         for (int c = 0; c < classes.size(); c++) {
-            named.put(classes.get(c), perClass[c]);
+            named.put(classes.get(c), Double.isNaN(perClass[c]) ? null : perClass[c]); // null: no images of the class
         }
         out.put("per_class", named);
         out.put("classes", classes);
@@ -69,7 +72,9 @@ public record EvaluationReport(int images, double loss, double accuracy, List<St
             for (int p = 0; p < classes.size(); p++) {
                 s.append(String.format(Locale.ROOT, "%6d", confusion[t][p]));
             }
-            s.append(String.format(Locale.ROOT, "  %.4f%n", perClass[t]));
+            // a class with no images has no accuracy, not 0
+            s.append(String.format(Locale.ROOT, "  %s%n", Double.isNaN(perClass[t]) ? "–"
+                    : String.format(Locale.ROOT, "%.4f", perClass[t])));
         }
         return s.toString();
     }

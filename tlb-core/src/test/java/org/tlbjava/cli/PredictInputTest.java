@@ -2,12 +2,14 @@ package org.tlbjava.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.Color;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -48,6 +50,28 @@ class PredictInputTest {
         assertTrue(r.err().contains("tlb: error: " + missing + ": no such file"), r.err());
         assertTrue(r.err().contains("tlb: error: " + empty + " is a directory with no PNG, JPEG"), r.err());
         assertTrue(r.err().contains("tlb: error: " + glob + ": no files match this pattern"), r.err());
+    }
+
+    @Test
+    void csvCellsAreNeverFormulas() throws Exception {
+        Path hostile = Files.createDirectories(tmp.resolve("hostile"));
+        Files.copy(run.resolve("config.json"), hostile.resolve("config.json"));
+        Files.copy(run.resolve("model.params"), hostile.resolve("model.params"));
+        String[] classes = Synthetic.CLASSES.clone();
+        classes[0] = "=HYPERLINK(\"http://x\")";
+        classes[1] = "+1+1";
+        classes[2] = "-2+3";
+        classes[3] = "@SUM(1)";
+        Files.writeString(hostile.resolve("classes.json"), new ObjectMapper().writeValueAsString(classes));
+        Path file = Files.copy(png, tmp.resolve("=1+1.png"));
+        CliTest.Result r = CliTest.tlb("predict", "--model", hostile.toString(), "--csv", "--top",
+                Integer.toString(classes.length), file.toString());
+        assertEquals(0, r.code(), r.err());
+        String row = r.out().strip().split("\n")[1];
+        for (String hostileCell : List.of("\"'=HYPERLINK(\"\"http://x\"\")\"", "'+1+1", "'-2+3", "'@SUM(1)")) {
+            assertTrue(row.contains("," + hostileCell + ","), hostileCell + " in " + row);
+        }
+        assertTrue(row.startsWith(file.toString() + ","), "a path starting with / stays as it is: " + row);
     }
 
     @Test
