@@ -19,6 +19,9 @@ import org.tlbjava.io.OutputFiles;
 
 /** Input files through Spark's binaryFile source, and outputs that appear whole or not at all. */
 final class FileSource {
+    /** Where Hadoop's FileOutputCommitter keeps a job's files until it commits them. */
+    private static final String UNCOMMITTED = "_temporary";
+
     private FileSource() {}
 
     /**
@@ -52,8 +55,9 @@ final class FileSource {
     }
 
     /**
-     * Refuses an output that exists already, other than an empty directory (which is removed, for
-     * the job to write): a job never writes over or into earlier results.
+     * Refuses an output that exists already: a job never writes over or into earlier results. An
+     * empty directory, or one holding only the _temporary folder of a job that was killed before it
+     * committed, is removed for the job to write.
      */
     static void requireNew(SparkSession spark, String output, String option) {
         try {
@@ -62,8 +66,10 @@ final class FileSource {
             if (!fs.exists(path)) {
                 return;
             }
-            if (!fs.getFileStatus(path).isDirectory() || fs.listStatus(path).length > 0 || !fs.delete(path, false)) {
-                throw new UsageException(option + " " + output + " already exists; choose a new path or an empty directory");
+            boolean leftover = fs.getFileStatus(path).isDirectory() && Arrays.stream(fs.listStatus(path))
+                    .allMatch(entry -> entry.getPath().getName().equals(UNCOMMITTED));
+            if (!leftover || !fs.delete(path, true)) {
+                throw new UsageException(option + " " + output + " already exists; choose a new path");
             }
         } catch (IOException e) {
             throw new TlbException(option + " " + output + ": " + e.getMessage());
@@ -74,13 +80,13 @@ final class FileSource {
      * A failed write of {@code output} as one line naming it ("no space left writing O") when an
      * I/O error caused it; any other failure as it is.
      */
-    static RuntimeException writeFailure(String output, RuntimeException e) {
+    static RuntimeException writeFailure(String output, Exception e) {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
             if (cause instanceof IOException io) {
                 return OutputFiles.failure(output, io);
             }
         }
-        return e;
+        return e instanceof RuntimeException r ? r : new IllegalStateException(e);
     }
 
     /** Removes what a failed job left of {@code output}. */

@@ -85,7 +85,7 @@ final class PredictCommand implements Callable<Integer> {
                 } else {
                     table.write().parquet(output);
                 }
-            } catch (RuntimeException e) {
+            } catch (Exception e) { // SparkException is checked to Java but undeclared
                 FileSource.delete(spark, output);
                 throw FileSource.writeFailure(output, e);
             }

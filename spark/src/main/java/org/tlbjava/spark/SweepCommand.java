@@ -24,6 +24,7 @@ import org.tlbjava.data.DataLocator;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.io.AtomicFiles;
 import org.tlbjava.io.Csv;
+import org.tlbjava.io.OutputFiles;
 import org.tlbjava.model.EngineTuning;
 import org.tlbjava.train.ConsoleProgress;
 import org.tlbjava.train.EpochRecord;
@@ -73,7 +74,11 @@ final class SweepCommand implements Callable<Integer> {
                     + " fetches CIFAR-10)");
         }
         requireEmpty(output);
-        Files.createDirectories(output);
+        try {
+            Files.createDirectories(output);
+        } catch (IOException e) {
+            throw OutputFiles.failure("--output " + output, e);
+        }
         Path out = output.toAbsolutePath().normalize();
         List<Run> runs = new ArrayList<>();
         for (int i = 0; i < configurations.size(); i++) {

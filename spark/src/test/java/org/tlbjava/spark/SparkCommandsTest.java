@@ -325,12 +325,19 @@ class SparkCommandsTest {
     }
 
     @Test
-    void anEmptyOutputDirectoryIsUsedAsANewOne() throws Exception {
-        Path output = Files.createDirectories(tmp.resolve("left-by-a-killed-job"));
-        Result r = tlbSpark("predict", "--model", run.toString(), "--input", data.resolve("train").toString(),
-                "--output", output.toString());
-        assertEquals(0, r.code(), r.err());
-        assertEquals(2 * Synthetic.CLASSES.length, spark.read().parquet(output.toString()).count());
+    void whatAKilledJobLeftIsUsedAsANewOutput() throws Exception {
+        Path empty = Files.createDirectories(tmp.resolve("left-empty"));
+        // what SIGTERM during a write leaves: the job's uncommitted files
+        Path uncommitted = tmp.resolve("left-uncommitted");
+        Files.write(Files.createDirectories(uncommitted.resolve("_temporary/0/_temporary/attempt_1_m_000001_3"))
+                .resolve("part-00001.snappy.parquet"), new byte[] {1, 2, 3});
+        for (Path output : List.of(empty, uncommitted)) {
+            Result r = tlbSpark("predict", "--model", run.toString(), "--input", data.resolve("train").toString(),
+                    "--output", output.toString());
+            assertEquals(0, r.code(), r.err());
+            assertEquals(2 * Synthetic.CLASSES.length, spark.read().parquet(output.toString()).count());
+            assertFalse(Files.exists(output.resolve("_temporary")));
+        }
     }
 
     @Test

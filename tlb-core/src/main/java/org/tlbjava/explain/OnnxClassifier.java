@@ -6,12 +6,15 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import java.awt.image.BufferedImage;
+import java.lang.reflect.Field;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.tlbjava.TlbException;
 import org.tlbjava.data.ImageFolder;
+import org.tlbjava.io.AtomicFiles;
 
 /**
  * A trained model run by ONNX Runtime instead of PyTorch: the graph {@code tlb export} writes,
@@ -25,11 +28,39 @@ import org.tlbjava.data.ImageFolder;
 public final class OnnxClassifier implements AutoCloseable {
     private static final String INPUT = "images";
 
-    private final OrtEnvironment env = OrtEnvironment.getEnvironment();
+    private final OrtEnvironment env = NativeRuntime.ENVIRONMENT;
     private final OrtSession session;
     private final List<String> classes;
     private final int side;
     private final boolean ttaFlip;
+
+    /** ONNX Runtime's environment, started once per process. */
+    private static final class NativeRuntime {
+        static final OrtEnvironment ENVIRONMENT = OrtEnvironment.getEnvironment();
+
+        static {
+            removeExtractedLibraries();
+        }
+
+        /**
+         * ONNX Runtime copies its native libraries into a new /tmp/onnxruntime-java* directory and
+         * marks both for deletion at exit, the directory first, so each process left one behind,
+         * empty. Loaded libraries are no longer needed on disk (on Linux and macOS; elsewhere the
+         * delete fails and ONNX Runtime's own clean-up stands).
+         */
+        private static void removeExtractedLibraries() {
+            try {
+                Field directory = OrtEnvironment.class.getClassLoader().loadClass("ai.onnxruntime.OnnxRuntime")
+                        .getDeclaredField("tempDirectory");
+                directory.setAccessible(true);
+                if (directory.get(null) instanceof Path extracted) {
+                    AtomicFiles.deleteTree(extracted);
+                }
+            } catch (ReflectiveOperationException | RuntimeException e) {
+                // another ONNX Runtime version, without the field: its directory stays, as before
+            }
+        }
+    }
 
     OnnxClassifier(byte[] onnxModel, List<String> classes, int side, boolean ttaFlip) {
         this.classes = classes;

@@ -41,8 +41,8 @@ public final class OutputFiles {
         }
         for (Path input : inputs) {
             if (isSameFile(target, input)) {
-                throw new UsageException(option + " " + target + " is " + input + ", a file the command reads; give"
-                        + " another path");
+                throw new UsageException(option + " " + target + " is " + (target.equals(input) ? "" : input + ", ")
+                        + "a file the command reads from; give another path");
             }
         }
     }
