@@ -28,7 +28,6 @@ import picocli.CommandLine.Parameters;
             "Writes one PNG each (named after its file, or SPLIT-INDEX.png), a grid, and index.csv mapping each",
             "PNG to its source, true class (split images) and prediction."})
 final class AttentionCommand implements Callable<Integer> {
-
     @Mixin
     ModelOptions modelOptions;
 
@@ -47,7 +46,6 @@ final class AttentionCommand implements Callable<Integer> {
     @Parameters(paramLabel = "IMAGE", arity = "0..*", description = "Image files or directories (every image under them) to explain instead of split images.")
     List<Path> files = new ArrayList<>();
 
-    /** One image to explain: the picture, where it came from, its PNG's name and its true class (null: unknown). */
     @Override
     public Integer call() throws Exception {
         Path dir = out != null ? out : modelOptions.run().resolve("attention");

@@ -63,7 +63,7 @@ final class EvaluateCommand implements Callable<Integer> {
                     + (flip ? "  (flip TTA: mean of each image and its mirror)" : ""));
             System.out.println(report.table());
             Path png = (out != null ? out : modelOptions.run()).resolve("confusion.png");
-            report.writePicture(png, modelOptions.run().toAbsolutePath().normalize().getFileName().toString(), splitOptions.split);
+            report.writePicture(png, modelOptions.run(), splitOptions.split);
             System.out.println("Confusion matrix image: " + png);
             if (out == null) {
                 RunReport.writeAfterTraining(modelOptions.run(), System.out::println);

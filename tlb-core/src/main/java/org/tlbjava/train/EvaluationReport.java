@@ -22,11 +22,12 @@ public record EvaluationReport(int images, double loss, double accuracy, List<St
     }
 
     /**
-     * Draws the confusion matrix into {@code png}, titled with the run, the split, its image count
-     * and the accuracy, so that the picture says which set it counts.
+     * Draws the confusion matrix into {@code png}, titled with the run directory's name, the split,
+     * its image count and the accuracy, so that the picture says which set it counts.
      */
-    public void writePicture(Path png, String run, String split) throws IOException {
-        String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f", run, split, images, accuracy);
+    public void writePicture(Path png, Path run, String split) throws IOException {
+        String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f",
+                run.toAbsolutePath().normalize().getFileName(), split, images, accuracy);
         AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, confusion, title), "png", stream));
     }
 

@@ -37,8 +37,7 @@ final class Trainer {
     private final List<TrainingListener> listeners;
     private final RunControl control;
     private final TrainStep step;
-    /** The validation of the epoch that ended last, and of the run's last epoch once this fit reached it. */
-    private Evaluation lastValidation;
+    /** The validation of the run's last epoch, once this fit reached it. */
     private Evaluation finalValidation;
 
     Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control) {
@@ -113,9 +112,6 @@ final class Trainer {
                     });
                     say(log, summary(record) + (best && config.train().epochs() > 1 ? " - best so far, saved as best.params" : ""));
                     listeners.forEach(l -> l.epochFinished(record, best));
-                    if (epoch + 1 == config.train().epochs()) {
-                        finalValidation = lastValidation;
-                    }
                     String left = eta.describe(config.train().epochs() - epoch - 1, config.train().batchSize());
                     if (epoch + 1 < config.train().epochs() && !left.isEmpty()) {
                         say(log, "  " + left);
@@ -198,7 +194,9 @@ final class Trainer {
             Evaluation val = withModelWeights(workers, optimizer,
                     () -> Evaluation.run(workers, manager, data.val(), step.microBatchSize(), false, b -> { }));
             eta.validationDone((System.nanoTime() - validationStart) / 1e9);
-            lastValidation = val;
+            if (epoch + 1 == config.train().epochs()) {
+                finalValidation = val;
+            }
             return new EpochRecord(epoch + 1, lossSum / seen, correct / (double) seen, val.loss(), val.accuracy(),
                     seconds, rates.get(rates.size() - 1), rates);
         }

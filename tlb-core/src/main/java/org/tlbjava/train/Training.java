@@ -161,7 +161,7 @@ public final class Training {
         Path confusion = dir.resolve("confusion.png");
         Path attention = dir.resolve("attention");
         try (TlbClassifier classifier = TlbClassifier.load(dir)) {
-            report.writePicture(confusion, dir.toAbsolutePath().normalize().getFileName().toString(), "val");
+            report.writePicture(confusion, dir, "val");
             say.accept("Confusion matrix (val split, " + report.images() + " images): " + confusion);
             int[] first = IntStream.range(0, Math.min(ATTENTION_IMAGES, splits.val().size())).toArray();
             AttentionSheet.write(classifier, AttentionSheet.items(splits.val(), first, "val"), attention);
