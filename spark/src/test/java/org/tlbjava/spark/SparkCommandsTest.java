@@ -218,11 +218,19 @@ class SparkCommandsTest {
         assertTrue(table.get(0).startsWith("run,learning_rate,"), table.get(0));
         assertTrue(table.get(1).startsWith("run-001,0.003,"), table.get(1));
         assertTrue(table.get(2).startsWith("run-002,0.001,"), table.get(2));
+        // each row is its own run's: the grid's rate in its config, the best val_accuracy of its history
         JsonNode runs = r.json().get("runs");
+        assertEquals(2, runs.size(), runs.toString());
         for (JsonNode result : runs) {
-            double accuracy = result.get("best_val_accuracy").asDouble();
-            assertTrue(accuracy >= 0 && accuracy <= 1, result.toString());
             assertTrue(result.get("error").isNull(), result.toString());
+            Path dir = output.resolve(result.get("run").asText());
+            assertEquals(result.get("config").get("learning_rate").asDouble(),
+                    new ObjectMapper().readTree(dir.resolve("config.json").toFile()).get("learning_rate").asDouble(), 0);
+            double best = 0;
+            for (JsonNode epoch : new ObjectMapper().readTree(dir.resolve("history.json").toFile())) {
+                best = Math.max(best, epoch.get("val_accuracy").asDouble());
+            }
+            assertEquals(best, result.get("best_val_accuracy").asDouble(), 0, result.toString());
         }
     }
 

@@ -130,7 +130,8 @@ class FaultsTest {
     /** libtorch's deprecation warning no longer reaches the user's terminal (native stderr, so a child JVM). */
     @Test
     void noEngineWarningIsPrinted() throws Exception {
-        Process child = new ProcessBuilder(javaCommand("evaluate", "--model", run.toString(), "--data", data.toString())).redirectErrorStream(true).start();
+        Process child = new ProcessBuilder(javaCommand("evaluate", "--model", run.toString(), "--data", data.toString()))
+                .redirectErrorStream(true).start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertEquals(0, child.waitFor(), output);
         assertTrue(output.contains("accuracy"), output);

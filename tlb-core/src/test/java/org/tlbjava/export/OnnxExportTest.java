@@ -29,6 +29,10 @@ import org.tlbjava.testing.Synthetic;
 /** Exported ONNX files run in ONNX Runtime and give what TlbClassifier gives. */
 class OnnxExportTest {
     private static final int IMAGES = 256;
+    /** Median over images of the largest minus the smallest logit: far from uniform probabilities. */
+    private static final double MIN_SPREAD = 2;
+    /** Largest logit difference allowed, relative to the spread (float32 rounding through the network). */
+    private static final double LOGIT_TOLERANCE = 1e-5;
 
     @TempDir
     static Path tmp;
@@ -99,8 +103,12 @@ class OnnxExportTest {
                     rows.add(prediction.probabilities());
                     assertEquals((int) prediction.top(1).get(0), argMax(probabilities, i * classes, classes), "image " + i);
                 }
-                assertTrue(maxDifference(concat(rows), probabilities) < 1e-4f,
-                        "max difference " + maxDifference(concat(rows), probabilities));
+                float[] expectedLogits = centeredLogits(concat(rows), classes);
+                float[] actualLogits = centeredLogits(probabilities, classes);
+                double spread = medianSpread(expectedLogits, classes);
+                assertTrue(spread > MIN_SPREAD, "median logit spread " + spread + ": probabilities far from uniform");
+                float difference = maxDifference(expectedLogits, actualLogits);
+                assertTrue(difference < LOGIT_TOLERANCE * spread, "logits: max difference " + difference + ", spread " + spread);
                 if (options.attentionMaps()) {
                     List<float[]> maps = expected.stream().map(TlbClassifier.Explanation::heat).toList();
                     assertTrue(maxDifference(concat(maps), outputs.get(1)) < 1e-4f,
@@ -108,6 +116,35 @@ class OnnxExportTest {
                 }
             }
         }
+    }
+
+    /**
+     * Logits up to each image's constant, from probabilities: log p minus its mean over the
+     * classes (softmax forgets the constant; comparing these compares logits).
+     */
+    private static float[] centeredLogits(float[] probabilities, int classes) {
+        float[] logits = new float[probabilities.length];
+        for (int row = 0; row < probabilities.length; row += classes) {
+            double mean = 0;
+            for (int c = 0; c < classes; c++) {
+                mean += Math.log(probabilities[row + c]) / classes;
+            }
+            for (int c = 0; c < classes; c++) {
+                logits[row + c] = (float) (Math.log(probabilities[row + c]) - mean);
+            }
+        }
+        return logits;
+    }
+
+    private static double medianSpread(float[] logits, int classes) {
+        double[] spreads = new double[logits.length / classes];
+        for (int i = 0; i < spreads.length; i++) {
+            float[] row = Arrays.copyOfRange(logits, i * classes, (i + 1) * classes);
+            Arrays.sort(row);
+            spreads[i] = row[classes - 1] - row[0];
+        }
+        Arrays.sort(spreads);
+        return spreads[spreads.length / 2];
     }
 
     /** The graph's preprocessing alone against data.Augmentation.eval, value by value (to float rounding: 1e-5 of 0..1). */
