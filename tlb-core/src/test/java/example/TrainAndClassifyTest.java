@@ -100,7 +100,7 @@ class TrainAndClassifyTest {
 
     private static List<EpochRecord> withoutSeconds(List<EpochRecord> history) {
         return history.stream().map(r -> new EpochRecord(r.epoch(), r.loss(), r.accuracy(), r.valLoss(), r.valAccuracy(),
-                0, r.learningRate(), r.stepLearningRates())).toList();
+                0, r.learningRate(), r.stepLearningRates(), r.stepLosses())).toList();
     }
 
     private interface Body {

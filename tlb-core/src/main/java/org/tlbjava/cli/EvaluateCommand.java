@@ -31,7 +31,7 @@ final class EvaluateCommand implements Callable<Integer> {
     @Option(names = "--batch-size", description = "Images per batch (default ${DEFAULT-VALUE}).", defaultValue = "256")
     int batchSize;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Where confusion.png goes (default: the run directory).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Where confusion.png and confusion.json go (default: the run directory).")
     Path out;
 
     @Option(names = "--tta-flip", arity = "1", paramLabel = "true|false",
@@ -62,8 +62,7 @@ final class EvaluateCommand implements Callable<Integer> {
             System.out.println(splitOptions.split + " split: " + report.summary()
                     + (flip ? "  (flip TTA: mean of each image and its mirror)" : ""));
             System.out.println(report.table());
-            Path png = (out != null ? out : modelOptions.run()).resolve("confusion.png");
-            report.writePicture(png, modelOptions.run(), splitOptions.split);
+            Path png = report.write(out != null ? out : modelOptions.run(), modelOptions.run(), splitOptions.split);
             System.out.println("Confusion matrix image: " + png);
             if (out == null) {
                 RunReport.writeAfterTraining(modelOptions.run(), System.out::println);

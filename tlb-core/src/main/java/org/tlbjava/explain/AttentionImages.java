@@ -10,11 +10,15 @@ import java.util.List;
 /**
  * Draws what the reference plots: the input image, and beside it the image with the TLB
  * attention heat map over it in the inferno colour map at alpha 0.6. The heat map is scaled to
- * its own minimum and maximum, as matplotlib's {@code imshow} does.
+ * its own minimum and maximum, as matplotlib's {@code imshow} does; every picture ends with the
+ * colour scale from that minimum to that maximum.
  */
 public final class AttentionImages {
     static final double ALPHA = 0.6;
     private static final int TITLE = 16;
+    /** The colour scale's strip: a bar between "low" and "high". */
+    private static final int SCALE = 22;
+    private static final int SCALE_BAR_WIDTH = 128;
 
     private AttentionImages() {}
 
@@ -62,21 +66,43 @@ public final class AttentionImages {
         return rgb;
     }
 
-    /** "Original" and "TLB Attention" side by side, each scaled up {@code zoom} times. */
-    public static BufferedImage sideBySide(BufferedImage image, float[] heat, int zoom) {
+    /** Under {@code title}, "Original" and "TLB Attention" side by side, each scaled up {@code zoom} times. */
+    public static BufferedImage sideBySide(BufferedImage image, float[] heat, int zoom, String title) {
         BufferedImage overlay = overlay(image, heat);
         int side = image.getWidth() * zoom;
-        BufferedImage out = new BufferedImage(2 * side + 8, side + TITLE, BufferedImage.TYPE_INT_RGB);
+        BufferedImage out = new BufferedImage(2 * side + 8, side + 2 * TITLE, BufferedImage.TYPE_INT_RGB);
         Graphics2D g = canvas(out);
-        title(g, "Original", 0);
-        title(g, "TLB Attention", side + 8);
-        g.drawImage(image, 0, TITLE, side, side, null);
-        g.drawImage(overlay, side + 8, TITLE, side, side, null);
+        title(g, title, 0, 0);
+        title(g, "Original", 0, TITLE);
+        title(g, "TLB Attention", side + 8, TITLE);
+        g.drawImage(image, 0, 2 * TITLE, side, side, null);
+        g.drawImage(overlay, side + 8, 2 * TITLE, side, side, null);
+        g.dispose();
+        return withScale(out);
+    }
+
+    /**
+     * {@code picture} with the heat maps' colour scale below it: inferno from "low" (each map's
+     * minimum) to "high" (its maximum).
+     */
+    public static BufferedImage withScale(BufferedImage picture) {
+        BufferedImage out = new BufferedImage(picture.getWidth(), picture.getHeight() + SCALE, BufferedImage.TYPE_INT_RGB);
+        Graphics2D g = canvas(out);
+        g.drawImage(picture, 0, 0, null);
+        int top = picture.getHeight() + 4;
+        int left = 2 + g.getFontMetrics().stringWidth("low") + 4;
+        int width = Math.max(16, Math.min(SCALE_BAR_WIDTH, out.getWidth() - 2 * left));
+        title(g, "low", 0, top - 2);
+        for (int x = 0; x < width; x++) {
+            g.setColor(new Color(Inferno.rgb(x / (width - 1.0))));
+            g.drawLine(left + x, top, left + x, top + 10);
+        }
+        title(g, "high", left + width + 2, top - 2);
         g.dispose();
         return out;
     }
 
-    /** A grid of attention overlays, each titled "true: X / pred: Y". */
+    /** A grid of attention overlays, each titled "true: X / pred: Y", and the colour scale. */
     public static BufferedImage grid(List<BufferedImage> overlays, List<String> titles, int zoom) {
         int columns = Math.min(4, overlays.size());
         int rows = (overlays.size() + columns - 1) / columns;
@@ -95,7 +121,7 @@ public final class AttentionImages {
             g.drawImage(overlays.get(i), x, y + TITLE, side, side, null);
         }
         g.dispose();
-        return out;
+        return withScale(out);
     }
 
     private static Graphics2D canvas(BufferedImage out) {
@@ -106,10 +132,6 @@ public final class AttentionImages {
         g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 11));
         return g;
-    }
-
-    private static void title(Graphics2D g, String text, int x) {
-        title(g, text, x, 0);
     }
 
     private static void title(Graphics2D g, String text, int x, int y) {

@@ -13,7 +13,7 @@ import org.tlbjava.io.AtomicFiles;
 /**
  * The attention pictures of some images, as {@code tlb attention} and the end of training draw
  * them: one PNG each (the image beside its heat map, enlarged) and {@code grid.png}, each picture
- * titled with its true class, when known, and the prediction.
+ * titled with its true class, when known, and the prediction, and each with the colour scale.
  */
 public final class AttentionSheet {
     /** Enlargement of the per-image pictures: a 48-pixel image becomes 192 pixels wide. */
@@ -51,7 +51,7 @@ public final class AttentionSheet {
             String title = item.trueClass() != null ? "true: " + item.trueClass() + " / pred: " + predicted
                     : Path.of(item.source()).getFileName() + ": " + predicted;
             Path file = dir.resolve(item.name());
-            BufferedImage pair = AttentionImages.sideBySide(e.input(), e.heat(), ZOOM);
+            BufferedImage pair = AttentionImages.sideBySide(e.input(), e.heat(), ZOOM, title);
             AtomicFiles.write(file, stream -> ImageIO.write(pair, "png", stream));
             overlays.add(AttentionImages.overlay(e.input(), e.heat()));
             explained.add(new Explained(item, e.prediction(), title, file));

@@ -10,7 +10,7 @@ import java.util.Base64;
 import javax.imageio.ImageIO;
 import org.tlbjava.explain.AttentionImages;
 
-/** The attention map over the image the model saw, as a base64 PNG for a JSON answer. */
+/** The attention map over the image the model saw, with its colour scale, as a base64 PNG for a JSON answer. */
 final class AttentionPicture {
     private static final int ZOOM = 4;
 
@@ -23,7 +23,7 @@ final class AttentionPicture {
             System.arraycopy(heat[y], 0, flat, y * side, side);
         }
         BufferedImage overlay = AttentionImages.overlay(scaled(image, side, true), flat);
-        BufferedImage zoomed = scaled(overlay, side * ZOOM, false);
+        BufferedImage zoomed = AttentionImages.withScale(scaled(overlay, side * ZOOM, false));
         ByteArrayOutputStream png = new ByteArrayOutputStream();
         try {
             ImageIO.write(zoomed, "png", png);

@@ -12,6 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tlbjava.TlbException;
+import org.tlbjava.train.EvaluationReport;
+import org.tlbjava.train.RunProgress;
 
 /**
  * What a run directory says about itself, read from its JSON files as they are on disk (a run
@@ -61,8 +63,7 @@ public final class RunInfo {
             Map<String, Object> epoch = new LinkedHashMap<>();
             for (Iterator<Map.Entry<String, JsonNode>> it = record.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> field = it.next();
-                epoch.put(snakeCase(field.getKey()), field.getValue().isNumber() ? field.getValue().numberValue()
-                        : field.getValue().asText());
+                epoch.put(snakeCase(field.getKey()), JSON.convertValue(field.getValue(), Object.class)); // lists too
             }
             epochs.add(epoch);
         }
@@ -73,11 +74,17 @@ public final class RunInfo {
         return key.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
-    /** Name, variant, epochs done of planned, best validation accuracy, and training/finished. */
+    /**
+     * Name, variant, epochs done of planned, best validation accuracy, start time and training
+     * time (null for runs that predate {@code progress.json}), state (training, finished or
+     * stopped), and while it trains, {@code progress}: where it is within its epoch and its ETA.
+     */
     public Map<String, Object> summary() {
         JsonNode config = config();
         List<Map<String, Object>> history = history();
-        int planned = config.path("epochs").asInt();
+        RunProgress.Snapshot progress = RunProgress.read(dir);
+        // a resumed run extended with --epochs says so in its progress, not in its config
+        int planned = progress != null ? progress.epochs() : config.path("epochs").asInt();
         Double best = null;
         for (Map<String, Object> epoch : history) {
             if (epoch.get("val_accuracy") instanceof Number n && (best == null || n.doubleValue() > best)) {
@@ -90,17 +97,45 @@ public final class RunInfo {
         summary.put("epochs", history.size());
         summary.put("planned_epochs", planned);
         summary.put("best_val_accuracy", best);
-        summary.put("state", history.size() >= planned ? "finished" : "training");
+        String state = state(history.size() >= planned, progress);
+        summary.put("state", state);
+        summary.put("started", progress == null ? null : progress.started());
+        summary.put("seconds", progress == null ? null : progress.seconds());
+        summary.put("progress", RunProgress.TRAINING.equals(state) ? progress : null);
         summary.put("has_model", Files.exists(dir.resolve("model.params")));
         return summary;
     }
 
-    /** Everything a run page shows, with image fields (confusion matrix, attention grid) left to the caller. */
+    /**
+     * Finished when every planned epoch is done; else training while the process that wrote the
+     * progress file says so and still lives (checked on this host; a run on another host is taken
+     * at its word), stopped otherwise. A run without the file is training until it is finished, as
+     * before the file existed.
+     */
+    private static String state(boolean allEpochsDone, RunProgress.Snapshot progress) {
+        if (allEpochsDone) {
+            return RunProgress.FINISHED;
+        }
+        if (progress == null) {
+            return RunProgress.TRAINING;
+        }
+        boolean alive = !RunProgress.host().equals(progress.host())
+                || ProcessHandle.of(progress.pid()).map(ProcessHandle::isAlive).orElse(false);
+        return RunProgress.TRAINING.equals(progress.state()) && alive ? RunProgress.TRAINING : RunProgress.STOPPED;
+    }
+
+    /**
+     * Everything a run page shows: the summary, config, classes, history, the last evaluation's
+     * counts ({@code confusion.json}, null before one); the image fields (confusion matrix,
+     * attention grid) are left to the caller.
+     */
     public Map<String, Object> page() {
         Map<String, Object> page = new LinkedHashMap<>(summary());
         page.put("config", config());
         page.put("classes", classes());
         page.put("history", history());
+        Path counts = dir.resolve(EvaluationReport.COUNTS);
+        page.put("confusion", Files.isRegularFile(counts) ? read(EvaluationReport.COUNTS) : null);
         return page;
     }
 

@@ -71,7 +71,8 @@ public final class RunReport {
         return page.replace(tag, replacement);
     }
 
-    private static String resource(String name) {
+    /** A file of the pages, from the jar. */
+    static String resource(String name) {
         try (InputStream in = RunReport.class.getResourceAsStream(TlbServer.WEB + "/" + name)) {
             if (in == null) {
                 throw new IllegalStateException("missing resource " + name);

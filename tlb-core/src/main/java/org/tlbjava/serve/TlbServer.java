@@ -26,7 +26,8 @@ import org.tlbjava.explain.TlbClassifier;
 /**
  * The HTTP server of {@code tlb serve}: DJL Serving's inference API ({@code /ping},
  * {@code /models}, {@code /predictions/{model}}), the JSON the web pages read ({@code /api/...})
- * and the pages themselves, served from the jar. Handlers only translate between HTTP and
+ * and the pages themselves, served from the jar (the runs list, a run, runs overlaid at
+ * {@code /compare?runs=a,b}, try-it). Handlers only translate between HTTP and
  * {@link ModelRegistry}; every error leaves as {@code {"code","type","message"}}.
  */
 public final class TlbServer implements AutoCloseable {
@@ -49,6 +50,7 @@ public final class TlbServer implements AutoCloseable {
             config.routes.get("/ping", ctx -> json(ctx, Map.of("health", "healthy!")));
             config.routes.get("/models", ctx -> json(ctx, Map.of("models", models())));
             config.routes.post("/predictions/{model}", this::predict);
+            config.routes.get("/compare", ctx -> ctx.html(RunReport.resource("compare.html"))); // ?runs=a,b,c
             config.routes.get("/api/runs", ctx -> json(ctx, runs()));
             config.routes.get("/api/runs/{run}", ctx -> json(ctx, runPage(ctx.pathParam("run"))));
             config.routes.get("/api/runs/{run}/images/{kind}", this::runImage);

@@ -1,5 +1,6 @@
 package org.tlbjava.train;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -15,6 +16,9 @@ import org.tlbjava.io.AtomicFiles;
  * fields of {@code --json}.
  */
 public record EvaluationReport(int images, double loss, double accuracy, List<String> classes, long[][] confusion) {
+    public static final String PICTURE = "confusion.png";
+    public static final String COUNTS = "confusion.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     public static EvaluationReport of(Evaluation result, List<String> classes) {
         return new EvaluationReport(result.labels().length, result.loss(), result.accuracy(), classes,
@@ -22,13 +26,22 @@ public record EvaluationReport(int images, double loss, double accuracy, List<St
     }
 
     /**
-     * Draws the confusion matrix into {@code png}, titled with the run directory's name, the split,
-     * its image count and the accuracy, so that the picture says which set it counts.
+     * Writes the confusion matrix into {@code dir}: {@value #PICTURE}, titled with the run directory's
+     * name, the split, its image count and the accuracy, so that the picture says which set it counts,
+     * and {@value #COUNTS}, the same with the counts, which the run pages draw as a table. Returns the
+     * picture.
      */
-    public void writePicture(Path png, Path run, String split) throws IOException {
-        String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f",
-                run.toAbsolutePath().normalize().getFileName(), split, images, accuracy);
+    public Path write(Path dir, Path run, String split) throws IOException {
+        String name = run.toAbsolutePath().normalize().getFileName().toString();
+        Map<String, Object> counts = new LinkedHashMap<>();
+        counts.put("run", name);
+        counts.put("split", split);
+        counts.putAll(json());
+        AtomicFiles.writeString(dir.resolve(COUNTS), JSON.writeValueAsString(counts) + "\n");
+        String title = String.format(Locale.ROOT, "%s, %s split: %d images, accuracy %.4f", name, split, images, accuracy);
+        Path png = dir.resolve(PICTURE);
         AtomicFiles.write(png, stream -> ImageIO.write(ConfusionPicture.draw(classes, confusion, title), "png", stream));
+        return png;
     }
 
     public double[] perClassAccuracy() {

@@ -47,7 +47,11 @@ final class RunEta {
 
     /** "run ends ~00:41 (38 min left)", or "" before any step. */
     String describe(int validationsLeft, int batchSize) {
-        double left = secondsLeft(validationsLeft, batchSize);
+        return describe(secondsLeft(validationsLeft, batchSize));
+    }
+
+    /** {@code left} seconds in words, as {@link #describe(int, int)}; "" when unknown (negative). */
+    static String describe(double left) {
         if (left < 0) {
             return "";
         }

@@ -168,6 +168,7 @@ final class Trainer {
         long correct = 0;
         long seen = 0;
         List<Double> rates = new ArrayList<>();
+        List<Double> losses = new ArrayList<>();
         long epochStart = System.nanoTime();
         try (BatchLoader loader = BatchLoader.training(data.train(), config, config.train().batchSize(), epoch)) {
             int steps = loader.batchCount();
@@ -182,11 +183,13 @@ final class Trainer {
                 rates.add(rate);
                 float[] stats = step.run(workers, optimizer, manager, batch);
                 eta.stepDone((System.nanoTime() - start) / 1e9);
+                losses.add((double) stats[0]);
                 lossSum += stats[0] * batch.size();
                 correct += (long) stats[1];
                 seen += batch.size();
+                double left = eta.secondsLeft(config.train().epochs() - epoch, config.train().batchSize());
                 TrainingListener.Step event = new TrainingListener.Step(epoch + 1, ++done, steps, lossSum / seen,
-                        correct / (double) seen, rate, eta.describe(config.train().epochs() - epoch, config.train().batchSize()));
+                        correct / (double) seen, rate, RunEta.describe(left), left);
                 listeners.forEach(l -> l.stepFinished(event));
             }
             double seconds = (System.nanoTime() - epochStart) / 1e9;
@@ -198,7 +201,7 @@ final class Trainer {
                 finalValidation = val;
             }
             return new EpochRecord(epoch + 1, lossSum / seen, correct / (double) seen, val.loss(), val.accuracy(),
-                    seconds, rates.get(rates.size() - 1), rates);
+                    seconds, rates.get(rates.size() - 1), rates, losses);
         }
     }
 

@@ -3,6 +3,7 @@ package org.tlbjava.train;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.stream.IntStream;
@@ -32,7 +33,8 @@ import org.tlbjava.serve.RunReport;
  * {@code num_classes}, and a batch left at its default shrinks to give small data ten steps an epoch. A run that fails
  * before its first checkpoint leaves no directory behind (when it made it); one stopped through
  * its {@link RunControl} or killed continues with {@link #resume}, exactly as if never
- * interrupted. The report ({@code report.html}) is written at the end.
+ * interrupted. While it trains, {@code progress.json} says where it is ({@link RunProgress}); the
+ * report ({@code report.html}) is written at the end.
  */
 public final class Training {
     /** Validation images whose attention the end of a run draws, as {@code tlb attention}'s default. */
@@ -143,8 +145,16 @@ public final class Training {
 
     private static Run fit(RunConfig config, Splits splits, RunDirectory run, DataSource data,
             List<TrainingListener> listeners, RunControl control) throws IOException {
-        Trainer trainer = new Trainer(config, splits, run, listeners, control);
-        List<EpochRecord> history = trainer.fit(data.root().toString());
+        RunProgress progress = new RunProgress(run.path());
+        List<TrainingListener> all = new ArrayList<>(listeners);
+        all.add(progress);
+        Trainer trainer = new Trainer(config, splits, run, all, control);
+        List<EpochRecord> history = List.of();
+        try {
+            history = trainer.fit(data.root().toString());
+        } finally {
+            progress.ended(history.size() >= config.train().epochs());
+        }
         Consumer<String> say = line -> listeners.forEach(l -> l.logged(line));
         trainer.finalValidation().ifPresent(val -> explainFinalModel(run.path(), splits, val, say));
         RunReport.writeAfterTraining(run.path(), say);
@@ -158,10 +168,9 @@ public final class Training {
      */
     private static void explainFinalModel(Path dir, Splits splits, Evaluation val, Consumer<String> say) {
         EvaluationReport report = EvaluationReport.of(val, splits.classes());
-        Path confusion = dir.resolve("confusion.png");
         Path attention = dir.resolve("attention");
         try (TlbClassifier classifier = TlbClassifier.load(dir)) {
-            report.writePicture(confusion, dir, "val");
+            Path confusion = report.write(dir, dir, "val");
             say.accept("Confusion matrix (val split, " + report.images() + " images): " + confusion);
             int[] first = IntStream.range(0, Math.min(ATTENTION_IMAGES, splits.val().size())).toArray();
             AttentionSheet.write(classifier, AttentionSheet.items(splits.val(), first, "val"), attention);

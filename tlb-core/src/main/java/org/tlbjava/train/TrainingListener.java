@@ -23,8 +23,9 @@ public interface TrainingListener {
 
     /**
      * One optimizer step of epoch {@code epoch}: step {@code step} of {@code steps}, the epoch's
-     * mean loss and accuracy so far, the learning rate it used, and when the run will end
-     * ({@code runEta}, empty before it is known).
+     * mean loss and accuracy so far, the learning rate it used, and when the run will end: in
+     * {@code secondsLeft} (-1 before it is known) and in words for a console ({@code runEta}, empty then).
      */
-    record Step(int epoch, int step, int steps, double loss, double accuracy, double learningRate, String runEta) {}
+    record Step(int epoch, int step, int steps, double loss, double accuracy, double learningRate, String runEta,
+            double secondsLeft) {}
 }

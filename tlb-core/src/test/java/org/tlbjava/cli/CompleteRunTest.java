@@ -51,6 +51,32 @@ class CompleteRunTest {
         assertTrue(trained.out().contains("Confusion matrix (val split, 40 images)"), trained.out());
     }
 
+    /** The runs list's start, training time and state, and the pages' per-step curves, come from the run's files. */
+    @Test
+    void aFinishedRunRecordsItsProgressAndEachStepsLoss() throws Exception {
+        JsonNode progress = new ObjectMapper().readTree(run.resolve("progress.json").toFile());
+        assertEquals("finished", progress.get("state").asText());
+        assertEquals(1, progress.get("epoch").asInt());
+        assertEquals(progress.get("steps").asInt(), progress.get("step").asInt());
+        assertTrue(progress.get("seconds").asDouble() > 0);
+        assertFalse(java.time.Instant.parse(progress.get("started").asText()).isAfter(java.time.Instant.now()));
+        JsonNode epoch = new ObjectMapper().readTree(run.resolve("history.json").toFile()).get(0);
+        assertEquals(progress.get("steps").asInt(), epoch.get("step_losses").size());
+        assertEquals(epoch.get("step_learning_rates").size(), epoch.get("step_losses").size());
+    }
+
+    /** The counts beside confusion.png, which the pages draw as a table, are those evaluate prints. */
+    @Test
+    void evaluationKeepsItsCountsForThePages() throws Exception {
+        CliTest.Result r = CliTest.tlb("evaluate", "--model", run.toString(), "--json");
+        assertEquals(0, r.code(), r.err());
+        JsonNode counts = new ObjectMapper().readTree(run.resolve("confusion.json").toFile());
+        assertEquals(r.json().get("confusion"), counts.get("confusion"));
+        assertEquals(r.json().get("classes"), counts.get("classes"));
+        assertEquals("val", counts.get("split").asText());
+        assertEquals(40, counts.get("images").asInt());
+    }
+
     /** Without --data, evaluate reads the run's data and its val sample: the accuracy is the run's last val_accuracy. */
     @Test
     void evaluateUsesTheRunsRecordedDataAndLimitsAndRefreshesTheReport() throws Exception {

@@ -19,11 +19,11 @@ class ConsoleProgressTest {
         progress.logged("Model: keras variant");
         progress.epochStarted(1, 2, 3);
         for (int step = 1; step <= 3; step++) {
-            progress.stepFinished(new TrainingListener.Step(1, step, 3, 2.5, 0.25, 1e-4, step < 3 ? "" : "run ends ~12:00"));
+            progress.stepFinished(new TrainingListener.Step(1, step, 3, 2.5, 0.25, 1e-4, step < 3 ? "" : "run ends ~12:00", -1));
         }
         progress.logged("epoch 1 - val_accuracy: 0.3000");
         progress.epochStarted(2, 2, 3);
-        progress.stepFinished(new TrainingListener.Step(2, 1, 3, 2.0, 0.5, 1e-4, ""));
+        progress.stepFinished(new TrainingListener.Step(2, 1, 3, 2.0, 0.5, 1e-4, "", -1));
         progress.logged("Stopped during epoch 2, which is dropped");
         List<String> lines = bytes.toString(StandardCharsets.UTF_8).lines().toList();
 
@@ -44,8 +44,8 @@ class ConsoleProgressTest {
         PrintStream both = new PrintStream(bytes, true, StandardCharsets.UTF_8); // a terminal shows both streams
         ConsoleProgress progress = new ConsoleProgress(both, both, true);
         progress.epochStarted(1, 1, 4);
-        progress.stepFinished(new TrainingListener.Step(1, 1, 4, 2.5, 0.25, 1e-4, ""));
-        progress.stepFinished(new TrainingListener.Step(1, 2, 4, 2.4, 0.5, 1e-4, ""));
+        progress.stepFinished(new TrainingListener.Step(1, 1, 4, 2.5, 0.25, 1e-4, "", -1));
+        progress.stepFinished(new TrainingListener.Step(1, 2, 4, 2.4, 0.5, 1e-4, "", -1));
         progress.logged("Stopped during epoch 1, which is dropped");
         String out = bytes.toString(StandardCharsets.UTF_8);
         assertTrue(out.startsWith("Epoch 1/1\n\r1/4 "), out);

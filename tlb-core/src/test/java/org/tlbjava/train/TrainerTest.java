@@ -130,7 +130,7 @@ class TrainerTest {
         Files.copy(straight.resolve("checkpoint.prev.bin"), resumed.resolve("checkpoint.bin"));
         assertEquals(history, train(c, splits, resumed).stream()
                 .map(r -> new EpochRecord(r.epoch(), r.loss(), r.accuracy(), r.valLoss(), r.valAccuracy(),
-                        history.get(r.epoch() - 1).seconds(), r.learningRate(), r.stepLearningRates()))
+                        history.get(r.epoch() - 1).seconds(), r.learningRate(), r.stepLearningRates(), r.stepLosses()))
                 .toList());
         for (String f : new String[] {"model.params", "best.params"}) {
             assertArrayEquals(Files.readAllBytes(straight.resolve(f)), Files.readAllBytes(resumed.resolve(f)), f);

@@ -18,6 +18,9 @@
 
   async function classify(file) {
     document.getElementById('error').textContent = '';
+    const result = document.getElementById('result');
+    result.hidden = true; // until this image's answer is in: nothing stale, nothing broken after an error
+    result.querySelectorAll('img').forEach(img => img.removeAttribute('src'));
     const topk = Math.max(1, Number(document.getElementById('topk').value) || 5);
     const answer = await tlb.json('/predictions/' + encodeURIComponent(select.value) + '?attention=true&topk=' + topk,
       {method: 'POST', headers: {'Content-Type': file.type || 'application/octet-stream'}, body: file});
@@ -27,7 +30,7 @@
       el('span', {class: 'label'}, p['class']),
       el('span', {class: 'track'}, el('span', {class: 'fill', style: 'display:block;width:' + (100 * p.probability).toFixed(1) + '%'})),
       el('span', {class: 'value'}, tlb.percent(p.probability)))));
-    document.getElementById('result').hidden = false;
+    result.hidden = false;
   }
 
   function take(files) {
