@@ -13,6 +13,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -37,6 +38,7 @@ public final class TlbServer implements AutoCloseable {
     private final ModelRegistry registry;
     private final ServeLimits limits;
     private final Javalin app;
+    private volatile HostCheck hostCheck = HostCheck.ANY;
 
     public TlbServer(ModelRegistry registry, ServeLimits limits) {
         this.registry = registry;
@@ -46,6 +48,11 @@ public final class TlbServer implements AutoCloseable {
             config.jetty.multipartConfig.maxFileSize(limits.maxBodyBytes(), SizeUnit.BYTES);
             config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBodyBytes(), SizeUnit.BYTES);
             config.staticFiles.add(WEB, Location.CLASSPATH);
+            config.routes.before(ctx -> { // pages and files too
+                if (!hostCheck.accepts(ctx.header("Host"))) {
+                    throw ApiError.forbidden(hostCheck.refusal(ctx.header("Host")));
+                }
+            });
             config.routes.get("/ping", ctx -> json(ctx, Map.of("health", "healthy!")));
             config.routes.get("/models", ctx -> json(ctx, Map.of("models", models())));
             config.routes.post("/predictions/{model}", this::predict);
@@ -54,8 +61,10 @@ public final class TlbServer implements AutoCloseable {
             config.routes.get("/api/runs/{run}/images/{kind}", this::runImage);
             config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
             config.routes.exception(Exception.class, (e, ctx) -> {
-                LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
-                error(ctx, ApiError.internal("internal error: " + e));
+                // the client learns nothing of the server (class names, paths); the log has it all under the id
+                String id = UUID.randomUUID().toString().substring(0, 8);
+                LOG.error("request {} {} failed (error {})", ctx.method(), ctx.path(), id, e);
+                error(ctx, ApiError.internal("internal error " + id + "; the server's log has the details"));
             });
             config.routes.error(404, ctx -> { // unknown paths; 404s of ours are JSON already
                 if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
@@ -68,6 +77,7 @@ public final class TlbServer implements AutoCloseable {
     /** Starts listening; port 0 picks a free one (see {@link #port()}). */
     public TlbServer start(String host, int port) {
         try {
+            hostCheck = HostCheck.listeningOn(host);
             app.start(host, port);
         } catch (RuntimeException e) {
             throw new TlbException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
