@@ -8,9 +8,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tlbjava.TlbException;
 import org.tlbjava.explain.OnnxClassifier;
 import org.tlbjava.explain.Prediction;
@@ -24,7 +28,11 @@ import org.tlbjava.explain.TlbClassifier;
  * {@code workers} threads (over one ONNX Runtime session, or one PyTorch copy per worker).
  */
 public final class ModelRegistry implements AutoCloseable {
-    private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
+    /** Any directory name but hidden ones (a leading '.') and those with control characters; URLs encode the rest. */
+    private static final Pattern NAME = Pattern.compile("[^.\\p{Cntrl}][^\\p{Cntrl}]{0,127}");
+    private static final String NAME_RULE = "names that start with '.', hold control characters or are longer than"
+            + " 128 characters are not served";
+    private static final Logger LOG = LoggerFactory.getLogger(ModelRegistry.class);
 
     /**
      * A model: its PyTorch copies (the first also answers attention requests), its ONNX Runtime
@@ -36,6 +44,7 @@ public final class ModelRegistry implements AutoCloseable {
     private final Map<String, Path> named = new LinkedHashMap<>();
     private final ServeLimits limits;
     private final Map<String, Loaded> loaded = new LinkedHashMap<>();
+    private final Set<String> skipped = ConcurrentHashMap.newKeySet();
 
     /**
      * @param runsDir directory of run directories, or null
@@ -53,8 +62,7 @@ public final class ModelRegistry implements AutoCloseable {
             }
             String name = run.toAbsolutePath().normalize().getFileName().toString();
             if (!NAME.matcher(name).matches()) {
-                throw new TlbException("--model " + run + ": the directory name '" + name + "' is not usable in a URL"
-                        + " (letters, digits, '.', '_', '-')");
+                throw new TlbException("--model " + run + ": the directory name cannot be served (" + NAME_RULE + ")");
             }
             if (named.put(name, run) != null) {
                 throw new TlbException("--model " + run + ": another --model is also named '" + name + "'");
@@ -81,12 +89,23 @@ public final class ModelRegistry implements AutoCloseable {
         try (Stream<Path> children = Files.list(runsDir)) {
             return children.filter(dir -> Files.isRegularFile(dir.resolve("config.json")))
                     .map(dir -> dir.getFileName().toString())
-                    .filter(name -> NAME.matcher(name).matches())
+                    .filter(this::servable)
                     .sorted()
                     .toList();
         } catch (IOException e) {
             throw new TlbException("cannot list " + runsDir + ": " + e.getMessage());
         }
+    }
+
+    /** Whether a run directory's name can be served; the first time one cannot, the log says so. */
+    private boolean servable(String name) {
+        if (NAME.matcher(name).matches()) {
+            return true;
+        }
+        if (skipped.add(name)) {
+            LOG.warn("{}: the run directory '{}' is not served: {}", runsDir, name.replaceAll("\\p{Cntrl}", "?"), NAME_RULE);
+        }
+        return false;
     }
 
     /** The run called {@code name}; 404 when there is none. */
@@ -115,6 +134,8 @@ public final class ModelRegistry implements AutoCloseable {
         Loaded model = loaded.get(name);
         if (model == null) {
             RunInfo run = run(name);
+            run.config(); // read through RunInfo first: it refuses links out of the run and quotes no content
+            run.classes();
             if (!Files.exists(run.dir().resolve("model.params"))) {
                 throw ApiError.notFound("run '" + name + "' has no trained model yet (no epoch has finished)");
             }

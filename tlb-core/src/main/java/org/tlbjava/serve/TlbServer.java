@@ -6,9 +6,8 @@ import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -54,12 +53,14 @@ public final class TlbServer implements AutoCloseable {
                 }
             });
             config.routes.get("/ping", ctx -> json(ctx, Map.of("health", "healthy!")));
-            config.routes.get("/models", ctx -> json(ctx, Map.of("models", models())));
+            config.routes.get("/models", ctx -> json(ctx, models()));
             config.routes.post("/predictions/{model}", this::predict);
             config.routes.get("/api/runs", ctx -> json(ctx, runs()));
             config.routes.get("/api/runs/{run}", ctx -> json(ctx, runPage(ctx.pathParam("run"))));
             config.routes.get("/api/runs/{run}/images/{kind}", this::runImage);
             config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
+            // a run whose files cannot be read is skipped like a missing one; the message names the file, not its content
+            config.routes.exception(RunInfo.Unreadable.class, (e, ctx) -> error(ctx, ApiError.notFound(e.getMessage())));
             config.routes.exception(Exception.class, (e, ctx) -> {
                 // the client learns nothing of the server (class names, paths); the log has it all under the id
                 String id = UUID.randomUUID().toString().substring(0, 8);
@@ -96,20 +97,29 @@ public final class TlbServer implements AutoCloseable {
         return app.port();
     }
 
-    private List<Map<String, Object>> models() {
+    /** DJL Serving's model list; runs whose files cannot be read are left out and named under "unreadable". */
+    private Map<String, Object> models() {
         List<Map<String, Object>> models = new ArrayList<>();
+        List<Map<String, Object>> unreadable = new ArrayList<>();
         for (RunInfo run : registry.runs()) {
-            Map<String, Object> summary = run.summary();
-            if (Boolean.TRUE.equals(summary.get("has_model"))) {
-                Map<String, Object> model = new LinkedHashMap<>();
-                model.put("name", run.name());
-                model.put("variant", summary.get("variant"));
-                model.put("classes", run.classes());
-                model.put("val_accuracy", summary.get("best_val_accuracy"));
-                models.add(model);
+            try {
+                Map<String, Object> summary = run.summary();
+                if (Boolean.TRUE.equals(summary.get("has_model"))) {
+                    Map<String, Object> model = new LinkedHashMap<>();
+                    model.put("name", run.name());
+                    model.put("variant", summary.get("variant"));
+                    model.put("classes", run.classes());
+                    model.put("val_accuracy", summary.get("best_val_accuracy"));
+                    models.add(model);
+                }
+            } catch (RunInfo.Unreadable e) {
+                unreadable.add(Map.of("name", run.name(), "error", e.getMessage()));
             }
         }
-        return models;
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("models", models);
+        answer.put("unreadable", unreadable);
+        return answer;
     }
 
     private List<Map<String, Object>> runs() {
@@ -117,7 +127,7 @@ public final class TlbServer implements AutoCloseable {
         for (RunInfo run : registry.runs()) {
             try {
                 runs.add(run.summary());
-            } catch (TlbException e) {
+            } catch (RunInfo.Unreadable e) {
                 runs.add(Map.of("name", run.name(), "state", "unreadable", "error", e.getMessage()));
             }
         }
@@ -128,17 +138,14 @@ public final class TlbServer implements AutoCloseable {
         RunInfo run = registry.run(name);
         Map<String, Object> page = run.page();
         Map<String, String> images = new LinkedHashMap<>();
-        run.images().keySet().forEach(kind -> images.put(kind, "/api/runs/" + name + "/images/" + kind));
+        String path = "/api/runs/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20") + "/images/";
+        run.images().keySet().forEach(kind -> images.put(kind, path + kind));
         page.put("images", images);
         return page;
     }
 
-    private void runImage(Context ctx) throws IOException {
-        Path file = registry.run(ctx.pathParam("run")).images().get(ctx.pathParam("kind"));
-        if (file == null) {
-            throw ApiError.notFound("run '" + ctx.pathParam("run") + "' has no " + ctx.pathParam("kind") + " image");
-        }
-        ctx.contentType("image/png").result(Files.readAllBytes(file));
+    private void runImage(Context ctx) {
+        ctx.contentType("image/png").result(registry.run(ctx.pathParam("run")).image(ctx.pathParam("kind")));
     }
 
     private void predict(Context ctx) throws JsonProcessingException {

@@ -13,12 +13,17 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.testing.TrainedRuns;
 
-/** tlb serve's answers that protect what it serves: the Host check and what a 500 tells. */
+/**
+ * tlb serve over the files of its runs, on copies of the trained test run: links out of a run,
+ * broken and oddly named runs, the Host check and what a 500 tells.
+ */
 class ServeRunFilesTest {
     @TempDir
     static Path tmp;
@@ -39,6 +44,111 @@ class ServeRunFilesTest {
     @AfterAll
     static void stop() {
         server.close();
+    }
+
+    /** A copy of the trained test run, checkpoint and pictures included, as {@code runs/name}. */
+    private static Path copyOfTinyRun(String name) throws IOException {
+        Path from = TrainedRuns.runsDir().resolve(TrainedRuns.RUN);
+        Path to = runs.resolve(name);
+        try (Stream<Path> files = Files.walk(from)) {
+            for (Path file : files.toList()) {
+                Files.copy(file, to.resolve(from.relativize(file).toString()));
+            }
+        }
+        return to;
+    }
+
+    private static JsonNode runNamed(JsonNode list, String name) {
+        for (JsonNode run : list) {
+            if (run.get("name").asText().equals(name)) {
+                return run;
+            }
+        }
+        return null;
+    }
+
+    @Test
+    void runFilesAreReadOnlyInsideTheRunAndInTheirFormat() throws Exception {
+        Path run = copyOfTinyRun("linked");
+        Path outsidePng = Files.write(tmp.resolve("outside.png"), Http.png(Http.image(32, 9)));
+        Path secret = Files.writeString(tmp.resolve("secret.txt"), "hunter2 is the password\n");
+        assertEquals(200, http.get("/api/runs/linked/images/confusion").status(), "the fixture has a confusion matrix");
+
+        Files.delete(run.resolve("confusion.png"));
+        Files.createSymbolicLink(run.resolve("confusion.png"), outsidePng); // a real PNG, but not the run's
+        Http.Answer image = http.get("/api/runs/linked/images/confusion");
+        assertEquals(404, image.status(), image.body());
+        assertTrue(image.json().get("message").asText().contains("confusion.png is a link that leads outside"), image.body());
+        assertFalse(http.get("/api/runs/linked").json().get("images").has("confusion"));
+        assertFalse(reportData(run).get("images").has("confusion"), "tlb report does not embed it");
+
+        Files.delete(run.resolve("confusion.png"));
+        Files.createSymbolicLink(run.resolve("confusion.png"), secret);
+        assertEquals(404, http.get("/api/runs/linked/images/confusion").status());
+        Files.delete(run.resolve("confusion.png"));
+        Files.copy(secret, run.resolve("confusion.png"));
+        Http.Answer notPng = http.get("/api/runs/linked/images/confusion");
+        assertEquals(404, notPng.status());
+        assertTrue(notPng.body().contains("confusion.png is not a PNG file") && !notPng.body().contains("hunter2"), notPng.body());
+        Files.createDirectories(run.resolve("pictures"));
+        Files.write(run.resolve("pictures/matrix.png"), Http.png(Http.image(32, 10)));
+        Files.delete(run.resolve("confusion.png"));
+        Files.createSymbolicLink(run.resolve("confusion.png"), Path.of("pictures/matrix.png"));
+        assertEquals("image/png", http.get("/api/runs/linked/images/confusion").contentType(), "a link within the run is read");
+
+        Files.delete(run.resolve("history.json"));
+        Files.createSymbolicLink(run.resolve("history.json"), secret);
+        Http.Answer page = http.get("/api/runs/linked");
+        assertEquals(404, page.status(), page.body());
+        assertTrue(page.body().contains("history.json is a link that leads outside the run directory"), page.body());
+        JsonNode listed = runNamed(http.get("/api/runs").json(), "linked");
+        assertEquals("unreadable", listed.get("state").asText(), listed.toString());
+        Files.delete(run.resolve("history.json"));
+        Files.writeString(run.resolve("history.json"), "hunter2 is the password\n");
+        page = http.get("/api/runs/linked");
+        assertTrue(page.json().get("message").asText().matches("run 'linked': history.json is not valid JSON \\(line 1, column \\d+\\)"),
+                page.body());
+        for (Http.Answer answer : List.of(page, http.get("/api/runs"), http.get("/models"))) {
+            assertFalse(answer.body().contains("hunter2") || answer.body().contains(tmp.toString()), answer.body());
+        }
+    }
+
+    /** The run data tlb report embeds in its page. */
+    private static JsonNode reportData(Path run) throws Exception {
+        String html = RunReport.html(new RunInfo(run.getFileName().toString(), run));
+        int start = html.indexOf('>', html.indexOf("id=\"run-data\"")) + 1;
+        return new ObjectMapper().readTree(html.substring(start, html.indexOf("</script>", start)));
+    }
+
+    @Test
+    void aRunWithABrokenConfigIsLeftOutOfModelsAndNamed() throws Exception {
+        copyOfTinyRun("good");
+        Files.writeString(copyOfTinyRun("broken").resolve("config.json"), "{not json");
+        Http.Answer models = http.get("/models");
+        assertEquals(200, models.status(), models.body());
+        assertNotNull(runNamed(models.json().get("models"), "good"), models.body());
+        assertNull(runNamed(models.json().get("models"), "broken"), models.body());
+        String why = runNamed(models.json().get("unreadable"), "broken").get("error").asText();
+        assertTrue(why.matches("run 'broken': config.json is not valid JSON \\(line 1, column \\d+\\)"), why);
+        Http.Answer predict = http.post("/predictions/broken", "image/png", Http.png(Http.image(32, 1)));
+        assertEquals(404, predict.status(), predict.body());
+        assertEquals(why, predict.json().get("message").asText());
+        assertEquals(why, runNamed(http.get("/api/runs").json(), "broken").get("error").asText());
+    }
+
+    @Test
+    void aRunDirectoryNamedWithASpaceIsServedAndAHiddenOneIsNamedInTheLog() throws Exception {
+        copyOfTinyRun("my run");
+        copyOfTinyRun(".old run");
+        String log = stderrOf(() -> http.get("/api/runs"));
+        assertNotNull(runNamed(http.get("/api/runs").json(), "my run"));
+        assertTrue(log.contains("the run directory '.old run' is not served: names that start with '.'"), log);
+        assertFalse(stderrOf(() -> http.get("/api/runs")).contains(".old run"), "said once");
+        JsonNode page = http.get("/api/runs/my%20run").json();
+        assertEquals("/api/runs/my%20run/images/confusion", page.get("images").get("confusion").asText());
+        assertEquals("image/png", http.get(page.get("images").get("confusion").asText()).contentType());
+        Http.Answer predicted = http.post("/predictions/my%20run", "image/png", Http.png(Http.image(32, 1)));
+        assertEquals(200, predicted.status(), predicted.body());
     }
 
     @Test
