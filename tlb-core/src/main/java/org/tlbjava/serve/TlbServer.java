@@ -21,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tlbjava.TlbException;
 import org.tlbjava.explain.Prediction;
-import org.tlbjava.explain.TlbClassifier;
 
 /**
  * The HTTP server of {@code tlb serve}: DJL Serving's inference API ({@code /ping},
@@ -154,19 +153,20 @@ public final class TlbServer implements AutoCloseable {
         int topk = topk(ctx.queryParam("topk"));
         boolean attention = "true".equalsIgnoreCase(ctx.queryParam("attention"));
         BufferedImage image = ImageInput.decode(ImageInput.body(ctx, limits.maxBodyBytes()), limits.maxPixels());
-        TlbClassifier classifier = registry.classifier(name);
-        Prediction prediction = await(registry.batcher(name).submit(image));
-        List<Map<String, Object>> ranked = new ArrayList<>();
-        for (int c : prediction.top(topk)) {
-            ranked.add(Map.of("class", classifier.classes().get(c), "probability", prediction.probabilities()[c]));
+        try (ServedModel.Use use = registry.use(name)) {
+            ServedModel model = use.model();
+            Prediction prediction = await(model.batcher().submit(image));
+            List<Map<String, Object>> ranked = new ArrayList<>();
+            for (int c : prediction.top(topk)) {
+                ranked.add(Map.of("class", model.classes().get(c), "probability", prediction.probabilities()[c]));
+            }
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("predictions", ranked);
+            if (attention) {
+                answer.put("attention", AttentionPicture.base64Png(image, model.attention(image)));
+            }
+            json(ctx, answer);
         }
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("predictions", ranked);
-        if (attention) {
-            float[][] heat = OneEngineThread.call(() -> classifier.attention(image));
-            answer.put("attention", AttentionPicture.base64Png(image, heat));
-        }
-        json(ctx, answer);
     }
 
     private static int topk(String value) {

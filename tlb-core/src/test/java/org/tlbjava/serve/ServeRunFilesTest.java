@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -11,18 +12,28 @@ import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.tlbjava.cli.Main;
+import org.tlbjava.explain.Prediction;
+import org.tlbjava.explain.TlbClassifier;
+import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.testing.Synthetic;
 import org.tlbjava.testing.TrainedRuns;
 
 /**
  * tlb serve over the files of its runs, on copies of the trained test run: links out of a run,
- * broken and oddly named runs, the Host check and what a 500 tells.
+ * broken and oddly named runs, runs that are resumed, replaced or deleted while served, the Host
+ * check and what a 500 tells.
  */
 class ServeRunFilesTest {
     @TempDir
@@ -149,6 +160,61 @@ class ServeRunFilesTest {
         assertEquals("image/png", http.get(page.get("images").get("confusion").asText()).contentType());
         Http.Answer predicted = http.post("/predictions/my%20run", "image/png", Http.png(Http.image(32, 1)));
         assertEquals(200, predicted.status(), predicted.body());
+    }
+
+    @Test
+    void theServedModelFollowsItsRunWhenResumedReplacedOrDeleted() throws Exception {
+        Path run = copyOfTinyRun("live");
+        BufferedImage image = Http.image(32, 5);
+        Map<String, Double> before = probabilities("live", image);
+        ServedModel first = heldModel("live");
+        Files.setLastModifiedTime(run.resolve("model.params"), FileTime.from(Instant.now().plusSeconds(60)));
+        assertSame(first, heldModel("live"), "a touched but unchanged model.params is not reloaded");
+
+        assertEquals(0, Main.execute("train", "--resume", run.toString(), "--epochs", "3"));
+        Map<String, Double> resumed = probabilities("live", image);
+        assertNotEquals(before, resumed);
+        try (TlbClassifier now = TlbClassifier.load(run)) {
+            Prediction expected = now.predict(image);
+            resumed.forEach((name, p) -> assertEquals(expected.probabilities()[now.classes().indexOf(name)], p, 1e-4, name));
+        }
+
+        Path threeClasses = tmp.resolve("three");
+        assertEquals(0, Main.execute("train", "--data", Synthetic.imageFolder(tmp.resolve("photos"), 8).toString(),
+                "--image-size", "32", "--epochs", "1", "--set", "embed_dim=16", "--set", "key_dim=16", "--set",
+                "num_layers=1", "--set", "mixed_precision=false", "--out", threeClasses.toString()));
+        AtomicFiles.deleteTree(run);
+        Files.move(threeClasses, run);
+        assertEquals(List.of("bird", "cat", "dog"), List.copyOf(probabilities("live", image).keySet().stream().sorted().toList()));
+        assertEquals(3, runNamed(http.get("/models").json().get("models"), "live").get("classes").size());
+
+        AtomicFiles.deleteTree(run);
+        assertNull(runNamed(http.get("/models").json().get("models"), "live"));
+        assertEquals(404, http.post("/predictions/live", "image/png", Http.png(image)).status());
+        long deadline = System.nanoTime() + 10_000_000_000L;
+        while (batcherThreadsOf("live") > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertEquals(0, batcherThreadsOf("live"), "the deleted run's model is let go");
+    }
+
+    private static Map<String, Double> probabilities(String model, BufferedImage image) throws Exception {
+        Http.Answer answer = http.post("/predictions/" + model + "?topk=10", "image/png", Http.png(image));
+        assertEquals(200, answer.status(), answer.body());
+        Map<String, Double> probabilities = new HashMap<>();
+        answer.json().get("predictions").forEach(p -> probabilities.put(p.get("class").asText(), p.get("probability").asDouble()));
+        return probabilities;
+    }
+
+    private static ServedModel heldModel(String name) {
+        try (ServedModel.Use use = registry.use(name)) {
+            return use.model();
+        }
+    }
+
+    private static long batcherThreadsOf(String name) {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().startsWith("batcher-" + name + "-")).count();
     }
 
     @Test
