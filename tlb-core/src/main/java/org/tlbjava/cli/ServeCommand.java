@@ -24,7 +24,8 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--model", paramLabel = "RUN_DIR", description = "A run directory to serve (repeatable); its name is the directory's.")
     List<Path> models = new ArrayList<>();
 
-    @Option(names = "--host", description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for every interface).", defaultValue = "127.0.0.1")
+    @Option(names = "--host", description = "Address to listen on (default ${DEFAULT-VALUE}; 0.0.0.0 for every interface). On a loopback"
+            + " address only requests to localhost, 127.x.x.x, [::1] or this name are answered.", defaultValue = "127.0.0.1")
     String host;
 
     @Option(names = "--port", description = "Port (default ${DEFAULT-VALUE}; 0 picks a free one).", defaultValue = "8080")

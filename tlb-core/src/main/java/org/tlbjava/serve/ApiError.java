@@ -26,6 +26,10 @@ public final class ApiError extends RuntimeException {
         return new ApiError(400, "BadRequestException", message);
     }
 
+    public static ApiError forbidden(String message) {
+        return new ApiError(403, "ForbiddenException", message);
+    }
+
     public static ApiError notFound(String message) {
         return new ApiError(404, "ModelNotFoundException", message);
     }

@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Base64;
 import java.util.LinkedHashMap;
@@ -49,13 +48,7 @@ public final class RunReport {
     private static String data(RunInfo run) {
         Map<String, Object> page = run.page();
         Map<String, String> images = new LinkedHashMap<>();
-        run.images().forEach((kind, file) -> {
-            try {
-                images.put(kind, "data:image/png;base64," + Base64.getEncoder().encodeToString(Files.readAllBytes(file)));
-            } catch (IOException e) {
-                throw new TlbException("cannot read " + file + ": " + e.getMessage());
-            }
-        });
+        run.images().forEach((kind, png) -> images.put(kind, "data:image/png;base64," + Base64.getEncoder().encodeToString(png)));
         page.put("images", images);
         try {
             return RunInfo.JSON.writeValueAsString(page).replace("<", "\\u003c");

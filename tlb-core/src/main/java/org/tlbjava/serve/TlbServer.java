@@ -6,13 +6,13 @@ import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -21,7 +21,6 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tlbjava.TlbException;
 import org.tlbjava.explain.Prediction;
-import org.tlbjava.explain.TlbClassifier;
 
 /**
  * The HTTP server of {@code tlb serve}: DJL Serving's inference API ({@code /ping},
@@ -38,6 +37,7 @@ public final class TlbServer implements AutoCloseable {
     private final ModelRegistry registry;
     private final ServeLimits limits;
     private final Javalin app;
+    private volatile HostCheck hostCheck = HostCheck.ANY;
 
     public TlbServer(ModelRegistry registry, ServeLimits limits) {
         this.registry = registry;
@@ -47,17 +47,26 @@ public final class TlbServer implements AutoCloseable {
             config.jetty.multipartConfig.maxFileSize(limits.maxBodyBytes(), SizeUnit.BYTES);
             config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBodyBytes(), SizeUnit.BYTES);
             config.staticFiles.add(WEB, Location.CLASSPATH);
+            config.routes.before(ctx -> { // pages and files too
+                if (!hostCheck.accepts(ctx.header("Host"))) {
+                    throw ApiError.forbidden(hostCheck.refusal(ctx.header("Host")));
+                }
+            });
             config.routes.get("/ping", ctx -> json(ctx, Map.of("health", "healthy!")));
-            config.routes.get("/models", ctx -> json(ctx, Map.of("models", models())));
+            config.routes.get("/models", ctx -> json(ctx, models()));
             config.routes.post("/predictions/{model}", this::predict);
             config.routes.get("/compare", ctx -> ctx.html(RunReport.resource("compare.html"))); // ?runs=a,b,c
             config.routes.get("/api/runs", ctx -> json(ctx, runs()));
             config.routes.get("/api/runs/{run}", ctx -> json(ctx, runPage(ctx.pathParam("run"))));
             config.routes.get("/api/runs/{run}/images/{kind}", this::runImage);
             config.routes.exception(ApiError.class, (e, ctx) -> error(ctx, e));
+            // a run whose files cannot be read is skipped like a missing one; the message names the file, not its content
+            config.routes.exception(RunInfo.Unreadable.class, (e, ctx) -> error(ctx, ApiError.notFound(e.getMessage())));
             config.routes.exception(Exception.class, (e, ctx) -> {
-                LOG.error("request {} {} failed", ctx.method(), ctx.path(), e);
-                error(ctx, ApiError.internal("internal error: " + e));
+                // the client learns nothing of the server (class names, paths); the log has it all under the id
+                String id = UUID.randomUUID().toString().substring(0, 8);
+                LOG.error("request {} {} failed (error {})", ctx.method(), ctx.path(), id, e);
+                error(ctx, ApiError.internal("internal error " + id + "; the server's log has the details"));
             });
             config.routes.error(404, ctx -> { // unknown paths; 404s of ours are JSON already
                 if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
@@ -70,6 +79,7 @@ public final class TlbServer implements AutoCloseable {
     /** Starts listening; port 0 picks a free one (see {@link #port()}). */
     public TlbServer start(String host, int port) {
         try {
+            hostCheck = HostCheck.listeningOn(host);
             app.start(host, port);
         } catch (RuntimeException e) {
             throw new TlbException("cannot listen on " + host + ":" + port + ": " + rootMessage(e));
@@ -88,20 +98,29 @@ public final class TlbServer implements AutoCloseable {
         return app.port();
     }
 
-    private List<Map<String, Object>> models() {
+    /** DJL Serving's model list; runs whose files cannot be read are left out and named under "unreadable". */
+    private Map<String, Object> models() {
         List<Map<String, Object>> models = new ArrayList<>();
+        List<Map<String, Object>> unreadable = new ArrayList<>();
         for (RunInfo run : registry.runs()) {
-            Map<String, Object> summary = run.summary();
-            if (Boolean.TRUE.equals(summary.get("has_model"))) {
-                Map<String, Object> model = new LinkedHashMap<>();
-                model.put("name", run.name());
-                model.put("variant", summary.get("variant"));
-                model.put("classes", run.classes());
-                model.put("val_accuracy", summary.get("best_val_accuracy"));
-                models.add(model);
+            try {
+                Map<String, Object> summary = run.summary();
+                if (Boolean.TRUE.equals(summary.get("has_model"))) {
+                    Map<String, Object> model = new LinkedHashMap<>();
+                    model.put("name", run.name());
+                    model.put("variant", summary.get("variant"));
+                    model.put("classes", run.classes());
+                    model.put("val_accuracy", summary.get("best_val_accuracy"));
+                    models.add(model);
+                }
+            } catch (RunInfo.Unreadable e) {
+                unreadable.add(Map.of("name", run.name(), "error", e.getMessage()));
             }
         }
-        return models;
+        Map<String, Object> answer = new LinkedHashMap<>();
+        answer.put("models", models);
+        answer.put("unreadable", unreadable);
+        return answer;
     }
 
     private List<Map<String, Object>> runs() {
@@ -109,7 +128,7 @@ public final class TlbServer implements AutoCloseable {
         for (RunInfo run : registry.runs()) {
             try {
                 runs.add(run.summary());
-            } catch (TlbException e) {
+            } catch (RunInfo.Unreadable e) {
                 runs.add(Map.of("name", run.name(), "state", "unreadable", "error", e.getMessage()));
             }
         }
@@ -120,17 +139,14 @@ public final class TlbServer implements AutoCloseable {
         RunInfo run = registry.run(name);
         Map<String, Object> page = run.page();
         Map<String, String> images = new LinkedHashMap<>();
-        run.images().keySet().forEach(kind -> images.put(kind, "/api/runs/" + name + "/images/" + kind));
+        String path = "/api/runs/" + URLEncoder.encode(name, StandardCharsets.UTF_8).replace("+", "%20") + "/images/";
+        run.images().keySet().forEach(kind -> images.put(kind, path + kind));
         page.put("images", images);
         return page;
     }
 
-    private void runImage(Context ctx) throws IOException {
-        Path file = registry.run(ctx.pathParam("run")).images().get(ctx.pathParam("kind"));
-        if (file == null) {
-            throw ApiError.notFound("run '" + ctx.pathParam("run") + "' has no " + ctx.pathParam("kind") + " image");
-        }
-        ctx.contentType("image/png").result(Files.readAllBytes(file));
+    private void runImage(Context ctx) {
+        ctx.contentType("image/png").result(registry.run(ctx.pathParam("run")).image(ctx.pathParam("kind")));
     }
 
     private void predict(Context ctx) throws JsonProcessingException {
@@ -139,19 +155,20 @@ public final class TlbServer implements AutoCloseable {
         int topk = topk(ctx.queryParam("topk"));
         boolean attention = "true".equalsIgnoreCase(ctx.queryParam("attention"));
         BufferedImage image = ImageInput.decode(ImageInput.body(ctx, limits.maxBodyBytes()), limits.maxPixels());
-        TlbClassifier classifier = registry.classifier(name);
-        Prediction prediction = await(registry.batcher(name).submit(image));
-        List<Map<String, Object>> ranked = new ArrayList<>();
-        for (int c : prediction.top(topk)) {
-            ranked.add(Map.of("class", classifier.classes().get(c), "probability", prediction.probabilities()[c]));
+        try (ServedModel.Use use = registry.use(name)) {
+            ServedModel model = use.model();
+            Prediction prediction = await(model.batcher().submit(image));
+            List<Map<String, Object>> ranked = new ArrayList<>();
+            for (int c : prediction.top(topk)) {
+                ranked.add(Map.of("class", model.classes().get(c), "probability", prediction.probabilities()[c]));
+            }
+            Map<String, Object> answer = new LinkedHashMap<>();
+            answer.put("predictions", ranked);
+            if (attention) {
+                answer.put("attention", AttentionPicture.base64Png(image, model.attention(image)));
+            }
+            json(ctx, answer);
         }
-        Map<String, Object> answer = new LinkedHashMap<>();
-        answer.put("predictions", ranked);
-        if (attention) {
-            float[][] heat = OneEngineThread.call(() -> classifier.attention(image));
-            answer.put("attention", AttentionPicture.base64Png(image, heat));
-        }
-        json(ctx, answer);
     }
 
     private static int topk(String value) {
