@@ -122,7 +122,10 @@ class ServeApiTest {
                     assertEquals(alone.probabilities()[c], p.get("probability").asDouble(), 1e-4, "image " + i);
                 }
             }
-            int largest = models.batcher(RUN).largestBatch();
+            int largest;
+            try (ServedModel.Use use = models.use(RUN)) {
+                largest = use.model().batcher().largestBatch();
+            }
             assertTrue(largest > 1, "the largest batch held " + largest + " image(s)");
         }
     }
