@@ -27,10 +27,12 @@ public final class ModelRegistry implements AutoCloseable {
     private static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,127}");
 
     /**
-     * A model: its PyTorch copies (the first also answers attention requests), its ONNX Runtime
-     * session when that engine serves it (else null), and the batcher over them.
+     * A model: its PyTorch copies, its ONNX Runtime session when that engine serves it (else
+     * null), the batcher over them, and the batcher of attention requests over the first copy,
+     * one at a time, with the same queue and timeout as predictions.
      */
-    private record Loaded(List<TlbClassifier> copies, OnnxClassifier onnx, DynamicBatcher batcher) {}
+    private record Loaded(List<TlbClassifier> copies, OnnxClassifier onnx, DynamicBatcher<Prediction> batcher,
+            DynamicBatcher<float[][]> attention) {}
 
     private final Path runsDir;
     private final Map<String, Path> named = new LinkedHashMap<>();
@@ -107,8 +109,23 @@ public final class ModelRegistry implements AutoCloseable {
         return load(name).copies().get(0);
     }
 
-    public DynamicBatcher batcher(String name) {
+    public DynamicBatcher<Prediction> batcher(String name) {
         return load(name).batcher();
+    }
+
+    public DynamicBatcher<float[][]> attention(String name) {
+        return load(name).attention();
+    }
+
+    /** The loaded models none of whose workers is running any more. */
+    public synchronized List<String> stopped() {
+        List<String> names = new ArrayList<>();
+        loaded.forEach((name, model) -> {
+            if (!model.batcher().running() || !model.attention().running()) {
+                names.add(name);
+            }
+        });
+        return names;
     }
 
     private synchronized Loaded load(String name) {
@@ -135,7 +152,11 @@ public final class ModelRegistry implements AutoCloseable {
                 TlbClassifier copy = onnx ? null : copies.get(i);
                 workers.add(onnx ? session::predictAll : images -> OneEngineThread.call(() -> copy.predictAll(images)));
             }
-            model = new Loaded(copies, session, new DynamicBatcher(name, workers, limits));
+            TlbClassifier first = copies.get(0);
+            Function<List<BufferedImage>, List<float[][]>> attention = images -> images.stream()
+                    .map(image -> OneEngineThread.call(() -> first.attention(image))).toList();
+            model = new Loaded(copies, session, new DynamicBatcher<>(name, workers, limits),
+                    new DynamicBatcher<>(name + "-attention-maps", List.of(attention), limits.withBatching(1, 0)));
             loaded.put(name, model);
         }
         return model;
@@ -145,6 +166,7 @@ public final class ModelRegistry implements AutoCloseable {
     public synchronized void close() {
         for (Loaded model : loaded.values()) {
             model.batcher().close();
+            model.attention().close();
             model.copies().forEach(TlbClassifier::close);
             if (model.onnx() != null) {
                 model.onnx().close();
