@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import org.tlbjava.TlbException;
+import org.tlbjava.UsageException;
 import org.tlbjava.serve.ModelRegistry;
 import org.tlbjava.serve.ServeLimits;
 import org.tlbjava.serve.TlbServer;
@@ -52,10 +53,26 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-pixels", paramLabel = "N", description = "Largest image, width x height (default ${DEFAULT-VALUE}).", defaultValue = "40000000")
     long maxPixels;
 
+    @Option(names = "--image-memory-mb", paramLabel = "MB", description = "Memory the decoded images of all requests in progress may take; over it, 503 (default: half the heap, here ${DEFAULT-VALUE} MB).")
+    long imageMemoryMb = ServeLimits.DEFAULT.imageMemoryBytes() >> 20;
+
+    @Option(names = "--decode-timeout", paramLabel = "MS", description = "Longest time to decode one image before 503 (default ${DEFAULT-VALUE} ms).", defaultValue = "10000")
+    int decodeTimeout;
+
+    @Option(names = "--upload-timeout", paramLabel = "MS", description = "Longest time a request's body may take to arrive before 408 (default ${DEFAULT-VALUE} ms).", defaultValue = "30000")
+    int uploadTimeout;
+
+    @Option(names = "--max-connections", paramLabel = "N", description = "Open connections; more clients wait to be accepted (default ${DEFAULT-VALUE}).", defaultValue = "512")
+    int maxConnections;
+
     @Override
     public Integer call() throws InterruptedException {
+        if (port < 0 || port > 65535) {
+            throw new UsageException("--port must be 0 to 65535, got " + port);
+        }
         ServeLimits limits = new ServeLimits(engineOptions.engine(), engineOptions.workers, batchSize, maxBatchDelay,
-                maxQueue, timeout, (long) maxBodyMb << 20, maxPixels);
+                maxQueue, timeout, (long) maxBodyMb << 20, maxPixels, maxConnections, uploadTimeout, imageMemoryMb << 20,
+                decodeTimeout);
         Path runsDir = runs != null ? runs : models.isEmpty() ? Path.of("runs") : null;
         if (runsDir != null && !Files.isDirectory(runsDir)) {
             throw new TlbException((runs != null ? "--runs " : "no --runs or --model given, and ") + runsDir

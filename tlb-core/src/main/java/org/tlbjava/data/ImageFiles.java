@@ -1,6 +1,8 @@
 package org.tlbjava.data;
 
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBuffer;
+import java.awt.image.SampleModel;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.FileSystems;
@@ -130,34 +132,106 @@ public final class ImageFiles {
 
     /** Decodes one image from a stream (such as stdin); {@code name} names it in errors. */
     public static BufferedImage read(InputStream in, String name, long maxPixels) {
-        try (ImageInputStream stream = ImageIO.createImageInputStream(in)) {
+        try (Decoder decoder = open(in, name)) {
+            Header header = decoder.header();
+            if (header.pixels() > maxPixels) {
+                throw new TooLarge(String.format(Locale.ROOT,
+                        "%s: a %d x %d image (%,d pixels) is over max_image_pixels = %,d; not decoded",
+                        name, header.width(), header.height(), header.pixels(), maxPixels));
+            }
+            return decoder.read();
+        }
+    }
+
+    /** An image's size, read from its header. */
+    public record Header(long width, long height) {
+        public long pixels() {
+            return width * height;
+        }
+    }
+
+    /** Opens an image for decoding: its format is checked and its header can be read; no pixel is decoded yet. */
+    public static Decoder open(InputStream in, String name) {
+        ImageInputStream stream = null;
+        try {
+            stream = ImageIO.createImageInputStream(in);
             Iterator<ImageReader> readers = ImageIO.getImageReaders(stream);
             if (!readers.hasNext()) {
                 throw new TlbException(name + ": not a readable image (supported: " + FORMAT_NAMES + ")");
             }
             ImageReader reader = readers.next();
-            try {
-                if (Format.named(reader.getFormatName()) == null) {
-                    throw new TlbException(name + ": a " + reader.getFormatName() + " image, not one of "
-                            + FORMAT_NAMES);
-                }
-                reader.setInput(stream, true, true);
-                long width = reader.getWidth(0);
-                long height = reader.getHeight(0);
-                if (width * height > maxPixels) {
-                    throw new TooLarge(String.format(Locale.ROOT,
-                            "%s: a %d x %d image (%,d pixels) is over max_image_pixels = %,d; not decoded",
-                            name, width, height, width * height, maxPixels));
-                }
-                return reader.read(0);
-            } finally {
+            if (Format.named(reader.getFormatName()) == null) {
                 reader.dispose();
+                throw new TlbException(name + ": a " + reader.getFormatName() + " image, not one of " + FORMAT_NAMES);
             }
-        } catch (TlbException e) {
-            throw e;
+            reader.setInput(stream, true, true);
+            return new Decoder(name, stream, reader);
         } catch (IOException | RuntimeException e) {
-            // decoders throw IOException or, on corrupt data, assorted runtime exceptions
-            throw new TlbException(name + ": cannot read image (" + e.getMessage() + ")");
+            closeQuietly(stream);
+            throw e instanceof TlbException tlb ? tlb : cannotRead(name, e);
+        }
+    }
+
+    /** An image being decoded; see {@link #open}. */
+    public static final class Decoder implements AutoCloseable {
+        private final String name;
+        private final ImageInputStream stream;
+        private final ImageReader reader;
+
+        private Decoder(String name, ImageInputStream stream, ImageReader reader) {
+            this.name = name;
+            this.stream = stream;
+            this.reader = reader;
+        }
+
+        public Header header() {
+            try {
+                return new Header(reader.getWidth(0), reader.getHeight(0));
+            } catch (IOException | RuntimeException e) {
+                throw cannotRead(name, e);
+            }
+        }
+
+        /**
+         * The bytes each pixel takes once decoded (8 for 16-bit RGBA): the data elements of the
+         * layout {@link #read} decodes to, times their size. Reads past the header (a PNG's
+         * metadata), so check the {@link #header} first.
+         */
+        public int bytesPerPixel() {
+            try {
+                SampleModel layout = reader.getImageTypes(0).next().getSampleModel();
+                return Math.max(1, layout.getNumDataElements() * DataBuffer.getDataTypeSize(layout.getDataType()) / 8);
+            } catch (IOException | RuntimeException e) {
+                throw cannotRead(name, e);
+            }
+        }
+
+        public BufferedImage read() {
+            try {
+                return reader.read(0);
+            } catch (IOException | RuntimeException e) {
+                throw cannotRead(name, e); // decoders throw IOException or, on corrupt data, assorted runtime exceptions
+            }
+        }
+
+        @Override
+        public void close() {
+            reader.dispose();
+            closeQuietly(stream);
+        }
+    }
+
+    private static TlbException cannotRead(String name, Exception e) {
+        return new TlbException(name + ": cannot read image (" + e.getMessage() + ")", e);
+    }
+
+    private static void closeQuietly(ImageInputStream stream) {
+        try {
+            if (stream != null) {
+                stream.close();
+            }
+        } catch (IOException ignored) {
+            // nothing was written through it
         }
     }
 }

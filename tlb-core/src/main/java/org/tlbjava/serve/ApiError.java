@@ -34,6 +34,14 @@ public final class ApiError extends RuntimeException {
         return new ApiError(404, "ModelNotFoundException", message);
     }
 
+    public static ApiError methodNotAllowed(String message) {
+        return new ApiError(405, "MethodNotAllowedException", message);
+    }
+
+    public static ApiError timeout(String message) {
+        return new ApiError(408, "RequestTimeoutException", message);
+    }
+
     public static ApiError tooLarge(String message) {
         return new ApiError(413, "PayloadTooLargeException", message);
     }

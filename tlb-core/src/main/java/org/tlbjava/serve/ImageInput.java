@@ -9,6 +9,9 @@ import java.io.InputStream;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.tlbjava.TlbException;
 import org.tlbjava.data.ImageFiles;
 
@@ -18,6 +21,7 @@ import org.tlbjava.data.ImageFiles;
  * before any pixel is decoded, so neither a huge upload nor a decompression bomb costs memory.
  */
 final class ImageInput {
+    private static final Logger LOG = LoggerFactory.getLogger(ImageInput.class);
     private static final Set<String> RAW_TYPES =
             Set.of("image/png", "image/jpeg", "image/bmp", "image/gif", "application/octet-stream");
 
@@ -36,7 +40,7 @@ final class ImageInput {
         try (InputStream in = ctx.bodyInputStream()) {
             return readAtMost(in, maxBytes);
         } catch (IOException e) {
-            throw ApiError.badRequest("the request body could not be read: " + e.getMessage());
+            throw unreadable("the request body", e);
         }
     }
 
@@ -44,8 +48,11 @@ final class ImageInput {
         List<UploadedFile> files;
         try {
             files = ctx.uploadedFiles();
-        } catch (RuntimeException e) {
-            throw ApiError.badRequest("the multipart body could not be read: " + e.getMessage());
+        } catch (Exception e) { // the servlet API's IOException and ServletException too, undeclared in Kotlin
+            ApiError error = unreadable("the multipart body", e);
+            LOG.warn("{} {}: {} {}", ctx.method(), ctx.path(), error.code(), error.getMessage());
+            ctx.header("Connection", "close"); // Jetty closes it, the body being unread; clients must not reuse it
+            throw error;
         }
         if (files.isEmpty()) {
             throw ApiError.badRequest("the multipart body has no file part; send the image as a file field");
@@ -55,8 +62,27 @@ final class ImageInput {
         try (InputStream in = file.content()) {
             return readAtMost(in, maxBytes);
         } catch (IOException e) {
-            throw ApiError.badRequest("the uploaded file could not be read: " + e.getMessage());
+            throw unreadable("the uploaded file", e);
         }
+    }
+
+    /**
+     * The answer to a body that could not be read, with the innermost reason: 408 when it came
+     * too slowly (UploadDeadline), 413 for too many parts, else 400; never the exception's trace.
+     */
+    private static ApiError unreadable(String what, Exception e) {
+        Throwable root = e;
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof UploadDeadline.UploadTooSlow slow) {
+                return ApiError.timeout(slow.getMessage());
+            }
+            root = cause;
+        }
+        // Jetty's words for a form over its 1000 parts: "Form with too many keys [1001 > 1000]"
+        if (String.valueOf(root.getMessage()).contains("too many")) {
+            return ApiError.tooLarge(what + " has too many parts (" + root.getMessage() + "); send the image as one file");
+        }
+        return ApiError.badRequest(what + " could not be read: " + root.getMessage());
     }
 
     private static byte[] readAtMost(InputStream in, long maxBytes) throws IOException {
@@ -90,14 +116,89 @@ final class ImageInput {
         }
     }
 
-    /** Decodes an image after checking its size from the header (data.ImageFiles): 413 when too big, else 400. */
-    static BufferedImage decode(byte[] bytes, long maxPixels) {
-        try {
-            return ImageFiles.read(new ByteArrayInputStream(bytes), "the image", maxPixels);
-        } catch (ImageFiles.TooLarge e) {
-            throw ApiError.tooLarge(e.getMessage());
-        } catch (TlbException e) {
+    /** A decoded image and the share of the image memory it holds until closed. */
+    record Decoded(BufferedImage image, ImageMemory.Reservation memory) implements AutoCloseable {
+        @Override
+        public void close() {
+            memory.close();
+        }
+    }
+
+    /**
+     * Decodes an image within the limits, each checked as early as it can be: the pixel count
+     * and the decoded size from the header (413 over {@code --max-pixels}, 503 when the other
+     * requests' images leave too little of {@code --image-memory-mb}), the time while decoding
+     * (503 after {@code --decode-timeout}); 400 for anything unreadable.
+     */
+    static Decoded decode(byte[] bytes, ServeLimits limits, ImageMemory memory) {
+        DeadlineStream in = new DeadlineStream(bytes, limits.decodeTimeoutMs());
+        ImageMemory.Reservation reservation = null;
+        try (ImageFiles.Decoder decoder = ImageFiles.open(in, "the image")) {
+            ImageFiles.Header header = decoder.header();
+            if (header.pixels() > limits.maxPixels()) {
+                throw ApiError.tooLarge(String.format(Locale.ROOT,
+                        "the image is %d x %d (%,d pixels), over the server's --max-pixels of %,d; not decoded",
+                        header.width(), header.height(), header.pixels(), limits.maxPixels()));
+            }
+            reservation = memory.reserve(header.pixels() * decoder.bytesPerPixel());
+            BufferedImage image = decoder.read();
+            if (in.expired) { // some decoders take the cut-off input as a truncated image
+                throw decodeTimeout(limits);
+            }
+            return new Decoded(image, reservation);
+        } catch (TlbException | OutOfMemoryError e) {
+            if (reservation != null) {
+                reservation.close();
+            }
+            if (in.expired) {
+                throw decodeTimeout(limits);
+            }
+            if (e instanceof OutOfMemoryError || e.getCause() instanceof OutOfMemoryError) {
+                throw ApiError.busy("not enough memory to decode the image now; retry later");
+            }
             throw ApiError.badRequest(e.getMessage());
+        } catch (RuntimeException e) {
+            if (reservation != null) {
+                reservation.close();
+            }
+            throw e;
+        }
+    }
+
+    private static ApiError decodeTimeout(ServeLimits limits) {
+        return ApiError.busy("the image took longer than the server's --decode-timeout of " + limits.decodeTimeoutMs()
+                + " ms to decode");
+    }
+
+    /**
+     * The body as the decoder reads it, failing once the decode time is up: decoders read their
+     * input as they go (a PNG decoder a few KB at a time), so a slow decode is stopped within a
+     * few rows without a second thread.
+     */
+    private static final class DeadlineStream extends ByteArrayInputStream {
+        private final long deadline;
+        private volatile boolean expired;
+
+        DeadlineStream(byte[] bytes, long timeoutMs) {
+            super(bytes);
+            this.deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+        }
+
+        @Override
+        public synchronized int read() {
+            return checked() ? super.read() : -1;
+        }
+
+        @Override
+        public synchronized int read(byte[] b, int off, int len) {
+            return checked() ? super.read(b, off, len) : -1;
+        }
+
+        private boolean checked() {
+            if (System.nanoTime() - deadline > 0) {
+                expired = true;
+            }
+            return !expired;
         }
     }
 }

@@ -216,6 +216,11 @@ public final class ModelRegistry implements AutoCloseable {
         }
     }
 
+    /** The loaded models none of whose workers is running any more. */
+    public synchronized List<String> stopped() {
+        return loaded.entrySet().stream().filter(e -> !e.getValue().model.running()).map(Map.Entry::getKey).toList();
+    }
+
     @Override
     public synchronized void close() {
         loaded.values().forEach(l -> l.model.free());

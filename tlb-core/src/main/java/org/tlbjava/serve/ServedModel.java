@@ -9,9 +9,10 @@ import org.tlbjava.explain.Prediction;
 import org.tlbjava.explain.TlbClassifier;
 
 /**
- * A run's model as the server holds it: its PyTorch copies (the first also answers attention
- * requests), its ONNX Runtime session when that engine serves it (else null), and a
- * {@link DynamicBatcher} of {@code workers} threads over them. Requests hold it through a
+ * A run's model as the server holds it: its PyTorch copies, its ONNX Runtime session when that
+ * engine serves it (else null), a {@link DynamicBatcher} of {@code workers} threads over them,
+ * and one of attention maps over the first copy, one image at a time, with the same queue and
+ * timeout as predictions. Requests hold it through a
  * {@link Use}; once retired (its run's weights changed, or the run is gone) it takes no new
  * requests and is freed when the last one using it ends, so a reload never breaks a request.
  */
@@ -27,7 +28,8 @@ final class ServedModel {
     private final String name;
     private final List<TlbClassifier> copies;
     private final OnnxClassifier onnx;
-    private final DynamicBatcher batcher;
+    private final DynamicBatcher<Prediction> batcher;
+    private final DynamicBatcher<float[][]> attention;
     private int users;
     private boolean retired;
 
@@ -40,7 +42,11 @@ final class ServedModel {
             TlbClassifier copy = onnx != null ? null : copies.get(i);
             workers.add(onnx != null ? onnx::predictAll : images -> OneEngineThread.call(() -> copy.predictAll(images)));
         }
-        this.batcher = new DynamicBatcher(name, workers, limits);
+        this.batcher = new DynamicBatcher<>(name, workers, limits);
+        TlbClassifier first = copies.get(0);
+        Function<List<BufferedImage>, List<float[][]>> maps = images -> images.stream()
+                .map(image -> OneEngineThread.call(() -> first.attention(image))).toList();
+        this.attention = new DynamicBatcher<>(name + "-attention-maps", List.of(maps), limits.withBatching(1, 0));
     }
 
     /** Loads the model of {@code run} for the engine and workers of {@code limits}. */
@@ -64,12 +70,17 @@ final class ServedModel {
         return copies.get(0).classes();
     }
 
-    DynamicBatcher batcher() {
+    DynamicBatcher<Prediction> batcher() {
         return batcher;
     }
 
-    float[][] attention(BufferedImage image) {
-        return OneEngineThread.call(() -> copies.get(0).attention(image));
+    DynamicBatcher<float[][]> attention() {
+        return attention;
+    }
+
+    /** Whether both batchers still have a worker taking requests. */
+    boolean running() {
+        return batcher.running() && attention.running();
     }
 
     synchronized Use use() {
@@ -97,9 +108,10 @@ final class ServedModel {
         }
     }
 
-    /** Stops the batcher and closes the engines' copies. */
+    /** Stops the batchers and closes the engines' copies. */
     void free() {
         batcher.close();
+        attention.close();
         copies.forEach(TlbClassifier::close);
         if (onnx != null) {
             onnx.close();

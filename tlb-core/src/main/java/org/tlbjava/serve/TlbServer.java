@@ -17,6 +17,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.eclipse.jetty.server.NetworkConnectionLimit;
+import org.eclipse.jetty.server.handler.EagerContentHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.tlbjava.TlbException;
@@ -34,16 +36,31 @@ public final class TlbServer implements AutoCloseable {
     private static final int DEFAULT_TOPK = 5;
     private static final Logger LOG = LoggerFactory.getLogger(TlbServer.class);
 
+    /** Room in the eagerly read body for multipart framing around an image of the largest size. */
+    private static final long MULTIPART_SLACK = 64 << 10;
+
     private final ModelRegistry registry;
     private final ServeLimits limits;
+    private final ImageMemory imageMemory;
     private final Javalin app;
     private volatile HostCheck hostCheck = HostCheck.ANY;
 
     public TlbServer(ModelRegistry registry, ServeLimits limits) {
         this.registry = registry;
         this.limits = limits;
+        this.imageMemory = new ImageMemory(limits.imageMemoryBytes());
         this.app = Javalin.create(config -> {
             config.startup.showJavalinBanner = false;
+            config.http.prefer405over404 = true;
+            config.jetty.modifyServer(server -> {
+                // Jetty reads a body without holding a thread before the handler runs, so slow
+                // uploads cannot take the threads /ping needs; the deadline bounds how long they
+                // take and the cap how many there are (each may hold up to --max-body-mb)
+                server.insertHandler(new EagerContentHandler(new EagerContentHandler.RetainedContentLoaderFactory(
+                        limits.maxBodyBytes() + MULTIPART_SLACK, -1, false)));
+                server.insertHandler(new UploadDeadline(limits.uploadTimeoutMs()));
+                server.addBean(new NetworkConnectionLimit(limits.maxConnections(), server));
+            });
             config.jetty.multipartConfig.maxFileSize(limits.maxBodyBytes(), SizeUnit.BYTES);
             config.jetty.multipartConfig.maxTotalRequestSize(limits.maxBodyBytes(), SizeUnit.BYTES);
             config.staticFiles.add(WEB, Location.CLASSPATH);
@@ -52,7 +69,7 @@ public final class TlbServer implements AutoCloseable {
                     throw ApiError.forbidden(hostCheck.refusal(ctx.header("Host")));
                 }
             });
-            config.routes.get("/ping", ctx -> json(ctx, Map.of("health", "healthy!")));
+            config.routes.get("/ping", this::ping);
             config.routes.get("/models", ctx -> json(ctx, models()));
             config.routes.post("/predictions/{model}", this::predict);
             config.routes.get("/compare", ctx -> ctx.html(RunReport.resource("compare.html"))); // ?runs=a,b,c
@@ -68,6 +85,8 @@ public final class TlbServer implements AutoCloseable {
                 LOG.error("request {} {} failed (error {})", ctx.method(), ctx.path(), id, e);
                 error(ctx, ApiError.internal("internal error " + id + "; the server's log has the details"));
             });
+            config.routes.error(405, ctx -> error(ctx, ApiError.methodNotAllowed(ctx.method() + " is not allowed on "
+                    + ctx.path())));
             config.routes.error(404, ctx -> { // unknown paths; 404s of ours are JSON already
                 if (!String.valueOf(ctx.res().getContentType()).startsWith("application/json")) {
                     error(ctx, ApiError.notFound("no such page or endpoint: " + ctx.path()));
@@ -96,6 +115,17 @@ public final class TlbServer implements AutoCloseable {
 
     public int port() {
         return app.port();
+    }
+
+    /** Healthy unless a loaded model has lost its workers: then 503, as its requests would wait forever. */
+    private void ping(Context ctx) throws JsonProcessingException {
+        List<String> stopped = registry.stopped();
+        if (stopped.isEmpty()) {
+            json(ctx, Map.of("health", "healthy!"));
+        } else {
+            ctx.status(503);
+            json(ctx, Map.of("health", "unhealthy!", "message", "no worker is running for model(s) " + stopped));
+        }
     }
 
     /** DJL Serving's model list; runs whose files cannot be read are left out and named under "unreadable". */
@@ -151,13 +181,16 @@ public final class TlbServer implements AutoCloseable {
 
     private void predict(Context ctx) throws JsonProcessingException {
         String name = ctx.pathParam("model");
-        registry.run(name); // 404 before the body is read
+        registry.run(name); // 404 before the image is decoded
         int topk = topk(ctx.queryParam("topk"));
         boolean attention = "true".equalsIgnoreCase(ctx.queryParam("attention"));
-        BufferedImage image = ImageInput.decode(ImageInput.body(ctx, limits.maxBodyBytes()), limits.maxPixels());
-        try (ServedModel.Use use = registry.use(name)) {
+        byte[] body = ImageInput.body(ctx, limits.maxBodyBytes());
+        try (ImageInput.Decoded decoded = ImageInput.decode(body, limits, imageMemory);
+                ServedModel.Use use = registry.use(name)) {
+            BufferedImage image = decoded.image();
             ServedModel model = use.model();
-            Prediction prediction = await(model.batcher().submit(image));
+            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(limits.timeoutMs());
+            Prediction prediction = await(model.batcher().submit(image), deadline, "prediction");
             List<Map<String, Object>> ranked = new ArrayList<>();
             for (int c : prediction.top(topk)) {
                 ranked.add(Map.of("class", model.classes().get(c), "probability", prediction.probabilities()[c]));
@@ -165,7 +198,8 @@ public final class TlbServer implements AutoCloseable {
             Map<String, Object> answer = new LinkedHashMap<>();
             answer.put("predictions", ranked);
             if (attention) {
-                answer.put("attention", AttentionPicture.base64Png(image, model.attention(image)));
+                float[][] heat = await(model.attention().submit(image), deadline, "attention map");
+                answer.put("attention", AttentionPicture.base64Png(image, heat));
             }
             json(ctx, answer);
         }
@@ -186,15 +220,19 @@ public final class TlbServer implements AutoCloseable {
         throw ApiError.badRequest("topk must be a positive whole number, got '" + value + "'");
     }
 
-    private Prediction await(CompletableFuture<Prediction> result) {
+    /** The result, if it comes before {@code deadline} (System.nanoTime), else 503 naming {@code what} did not come. */
+    private <T> T await(CompletableFuture<T> result, long deadline, String what) {
         try {
-            return result.get(limits.timeoutMs(), TimeUnit.MILLISECONDS);
+            return result.get(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
         } catch (TimeoutException e) {
             result.cancel(false); // the batcher skips it if it is still queued
-            throw ApiError.busy("no prediction within the request timeout of " + limits.timeoutMs() + " ms; retry later");
+            throw ApiError.busy("no " + what + " within the request timeout of " + limits.timeoutMs() + " ms; retry later");
         } catch (ExecutionException e) {
             if (e.getCause() instanceof ApiError error) {
                 throw error;
+            }
+            if (e.getCause() instanceof OutOfMemoryError) { // the batcher's worker survives it
+                throw ApiError.busy("not enough memory for this request's batch now; retry later");
             }
             throw new IllegalStateException("prediction failed", e.getCause());
         } catch (InterruptedException e) {

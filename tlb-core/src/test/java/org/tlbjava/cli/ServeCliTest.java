@@ -39,4 +39,17 @@ class ServeCliTest {
         assertFailsClearly(CliTest.tlb("serve", "--model", tmp.toString()), "has no config.json");
         assertFailsClearly(CliTest.tlb("serve", "--runs", tmp.toString(), "--batch-size", "0"), "must be positive");
     }
+
+    @Test
+    void badServeOptionsAreUsageErrorsThatExitWithTwo() throws Exception {
+        String runs = TrainedRuns.runsDir().toString();
+        String[][] cases = {{"--port", "99999"}, {"--workers", "0"}, {"--max-body-mb", "-1"}, {"--engine", "tensorrt"},
+            {"--max-connections", "0"}, {"--upload-timeout", "0"}, {"--image-memory-mb", "0"}, {"--decode-timeout", "-5"}};
+        for (String[] option : cases) {
+            CliTest.Result r = CliTest.tlb("serve", "--runs", runs, option[0], option[1]);
+            assertEquals(2, r.code(), String.join(" ", option) + ": " + r.err());
+            assertTrue(r.err().contains(option[0]) && r.err().contains(option[1]), r.err());
+            assertFalse(r.err().contains("ERROR") || r.err().contains("\tat "), "one message only: " + r.err());
+        }
+    }
 }

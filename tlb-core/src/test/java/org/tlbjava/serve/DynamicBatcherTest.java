@@ -25,7 +25,7 @@ class DynamicBatcherTest {
     void requestsArrivingWithinTheDelayGoThroughInOneBatchInOrder() throws Exception {
         List<Integer> batches = Collections.synchronizedList(new ArrayList<>());
         ServeLimits limits = ServeLimits.DEFAULT.withBatching(8, 500);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(images -> {
+        try (DynamicBatcher<Prediction> batcher = new DynamicBatcher<>("t", List.of(images -> {
             batches.add(images.size());
             return answer(images);
         }), limits)) {
@@ -44,8 +44,8 @@ class DynamicBatcherTest {
     void aFullQueueRefusesAtOnceAndTimedOutRequestsAreSkipped() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         List<Integer> batches = Collections.synchronizedList(new ArrayList<>());
-        ServeLimits limits = new ServeLimits(ServeLimits.Engine.ONNX, 1, 4, 0, 2, 1000, 1000, 1000);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(images -> {
+        ServeLimits limits = ServeLimits.DEFAULT.withWorkers(1).withBatching(4, 0).withQueue(2, 1000);
+        try (DynamicBatcher<Prediction> batcher = new DynamicBatcher<>("t", List.of(images -> {
             batches.add(images.size());
             try {
                 release.await();
@@ -87,7 +87,7 @@ class DynamicBatcherTest {
             return answer(images);
         };
         ServeLimits limits = ServeLimits.DEFAULT.withWorkers(2).withBatching(1, 0);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(model, model), limits)) {
+        try (DynamicBatcher<Prediction> batcher = new DynamicBatcher<>("t", List.of(model, model), limits)) {
             CompletableFuture<Prediction> first = batcher.submit(new BufferedImage(1, 1, BufferedImage.TYPE_INT_RGB));
             CompletableFuture<Prediction> second = batcher.submit(new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB));
             assertEquals(1, first.get(10, TimeUnit.SECONDS).probabilities()[0]);
@@ -98,7 +98,7 @@ class DynamicBatcherTest {
     @Test
     void aFailingBatchFailsItsRequestsOnly() throws Exception {
         ServeLimits limits = ServeLimits.DEFAULT.withBatching(1, 0);
-        try (DynamicBatcher batcher = new DynamicBatcher("t", List.of(images -> {
+        try (DynamicBatcher<Prediction> batcher = new DynamicBatcher<>("t", List.of(images -> {
             if (images.get(0).getWidth() == 2) {
                 throw new IllegalStateException("boom");
             }
@@ -108,6 +108,24 @@ class DynamicBatcherTest {
             CompletableFuture<Prediction> good = batcher.submit(new BufferedImage(3, 1, BufferedImage.TYPE_INT_RGB));
             assertThrows(Exception.class, () -> bad.get(5, TimeUnit.SECONDS));
             assertEquals(3, good.get(5, TimeUnit.SECONDS).probabilities()[0]);
+        }
+    }
+
+    @Test
+    void anErrorInABatchFailsItsRequestsAndTheWorkerGoesOn() throws Exception {
+        ServeLimits limits = ServeLimits.DEFAULT.withWorkers(1).withBatching(1, 0);
+        try (DynamicBatcher<Prediction> batcher = new DynamicBatcher<>("t", List.of(images -> {
+            if (images.get(0).getWidth() == 2) {
+                throw new OutOfMemoryError("Java heap space"); // as a 40-megapixel 16-bit image can cause
+            }
+            return answer(images);
+        }), limits)) {
+            CompletableFuture<Prediction> bad = batcher.submit(new BufferedImage(2, 1, BufferedImage.TYPE_INT_RGB));
+            Exception failed = assertThrows(Exception.class, () -> bad.get(5, TimeUnit.SECONDS));
+            assertInstanceOf(OutOfMemoryError.class, failed.getCause());
+            CompletableFuture<Prediction> good = batcher.submit(new BufferedImage(3, 1, BufferedImage.TYPE_INT_RGB));
+            assertEquals(3, good.get(5, TimeUnit.SECONDS).probabilities()[0], "the only worker survived");
+            assertTrue(batcher.running());
         }
     }
 }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
@@ -15,6 +16,9 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Random;
+import java.util.zip.CRC32;
+import java.util.zip.Deflater;
+import java.util.zip.DeflaterOutputStream;
 import javax.imageio.ImageIO;
 
 /** A test client for a server on 127.0.0.1, and test images. */
@@ -40,6 +44,15 @@ final class Http {
 
     Answer get(String path) throws Exception {
         return send(HttpRequest.newBuilder(URI.create(base + path)).GET());
+    }
+
+    /** A GET that fails with HttpTimeoutException when no answer comes within {@code timeout}. */
+    Answer get(String path, Duration timeout) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).timeout(timeout).GET());
+    }
+
+    Answer send(String method, String path) throws Exception {
+        return send(HttpRequest.newBuilder(URI.create(base + path)).method(method, HttpRequest.BodyPublishers.noBody()));
     }
 
     Answer post(String path, String contentType, byte[] body) throws Exception {
@@ -102,7 +115,8 @@ final class Http {
     }
 
     private Answer send(HttpRequest.Builder request) throws Exception {
-        HttpResponse<String> r = client.send(request.timeout(Duration.ofSeconds(60)).build(),
+        HttpRequest built = request.build();
+        HttpResponse<String> r = client.send(built.timeout().isPresent() ? built : request.timeout(Duration.ofSeconds(60)).build(),
                 HttpResponse.BodyHandlers.ofString());
         return new Answer(r.statusCode(), r.headers().firstValue("Content-Type").orElse(""), r.body());
     }
@@ -118,6 +132,43 @@ final class Http {
             }
         }
         return image;
+    }
+
+    /**
+     * A PNG of {@code width x height} black pixels, written directly (ImageIO takes many seconds
+     * for a large 16-bit one): {@code colorType} 2 is RGB, 6 RGBA; {@code bitDepth} 8 or 16.
+     * Rows of zeros compress about 1000:1, so a 6300 x 6300 16-bit RGBA image is some 300 KB.
+     */
+    static byte[] blankPng(int width, int height, int bitDepth, int colorType) throws IOException {
+        ByteArrayOutputStream png = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(png);
+        out.write(new byte[] {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'});
+        ByteArrayOutputStream header = new ByteArrayOutputStream();
+        DataOutputStream ihdr = new DataOutputStream(header);
+        ihdr.writeInt(width);
+        ihdr.writeInt(height);
+        ihdr.write(new byte[] {(byte) bitDepth, (byte) colorType, 0, 0, 0});
+        chunk(out, "IHDR", header.toByteArray());
+        ByteArrayOutputStream pixels = new ByteArrayOutputStream();
+        try (DeflaterOutputStream z = new DeflaterOutputStream(pixels, new Deflater(Deflater.BEST_SPEED), 1 << 16)) {
+            byte[] row = new byte[1 + width * (colorType == 6 ? 4 : 3) * bitDepth / 8]; // a filter byte, then samples
+            for (int y = 0; y < height; y++) {
+                z.write(row);
+            }
+        }
+        chunk(out, "IDAT", pixels.toByteArray());
+        chunk(out, "IEND", new byte[0]);
+        return png.toByteArray();
+    }
+
+    private static void chunk(DataOutputStream out, String type, byte[] data) throws IOException {
+        CRC32 crc = new CRC32();
+        crc.update(type.getBytes(StandardCharsets.US_ASCII));
+        crc.update(data);
+        out.writeInt(data.length);
+        out.writeBytes(type);
+        out.write(data);
+        out.writeInt((int) crc.getValue());
     }
 
     static byte[] png(BufferedImage image) {

@@ -179,7 +179,7 @@ class ServeApiTest {
 
     @Test
     void aRequestThatWaitsTooLongGets503() throws Exception {
-        ServeLimits slow = new ServeLimits(ServeLimits.Engine.ONNX, 1, 8, 2_000, 4, 100, 1 << 20, 1 << 20);
+        ServeLimits slow = ServeLimits.DEFAULT.withWorkers(1).withBatching(8, 2_000).withQueue(4, 100);
         try (TlbServer impatient = new TlbServer(new ModelRegistry(runs, List.of(), slow), slow).start("127.0.0.1", 0)) {
             Http client = new Http(impatient.port());
             assertError(client.post("/predictions/" + RUN, "image/png", Http.png(Http.image(32, 4))), 503,
