@@ -250,7 +250,7 @@ class CliTest {
         BufferedImage a = ImageIO.read(out.resolve("val-00000.png").toFile());
         BufferedImage b = ImageIO.read(out.resolve("val-00007.png").toFile());
         assertEquals(2 * 48 * 4 + 8, a.getWidth());
-        assertEquals(48 * 4 + 16, a.getHeight());
+        assertEquals(48 * 4 + 2 * 16 + 22, a.getHeight()); // the pair under its title and captions, then the colour scale
         assertFalse(java.util.Arrays.equals(a.getRGB(0, 0, a.getWidth(), a.getHeight(), null, 0, a.getWidth()),
                 b.getRGB(0, 0, b.getWidth(), b.getHeight(), null, 0, b.getWidth())));
         assertTrue(Files.size(out.resolve("grid.png")) > 0);
