@@ -52,7 +52,7 @@ final class EvaluateCommand implements Callable<Integer> {
             ImageSet set = splitOptions.load(model.config(), classes, modelOptions.run(), System.out::println);
             int batches = (set.size() + batchSize - 1) / batchSize;
             boolean flip = ttaFlip != null ? ttaFlip : model.config().model().ttaFlip();
-            ProgressBar bar = new ProgressBar(System.err, ProgressBar.stdoutIsTerminal(), batches, 10);
+            ProgressBar bar = new ProgressBar(System.err, ProgressBar.stderrIsTerminal(), batches, 10);
             Evaluation result;
             try (DataParallel workers = new DataParallel(model, manager, model.config().train().workers())) {
                 result = Evaluation.run(workers, manager, set, batchSize, flip, done -> bar.update(done, ""));

@@ -25,7 +25,7 @@ public final class ConsoleProgress implements TrainingListener {
 
     /** Log lines on standard output, the bar on standard error, redrawn in place on a terminal. */
     public static ConsoleProgress console() {
-        return new ConsoleProgress(System.out, System.err, ProgressBar.stdoutIsTerminal());
+        return new ConsoleProgress(System.out, System.err, ProgressBar.stderrIsTerminal());
     }
 
     @Override

@@ -1,6 +1,9 @@
 package org.tlbjava.train;
 
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
 
 /**
@@ -24,9 +27,23 @@ public final class ProgressBar {
         this.plainEverySeconds = plainEverySeconds;
     }
 
-    /** Whether standard output is an interactive terminal. */
-    public static boolean stdoutIsTerminal() {
-        return System.console() != null && System.getenv("TERM") != null && !"dumb".equals(System.getenv("TERM"));
+    /**
+     * Whether standard error, where bars are drawn, is an interactive terminal: so that
+     * {@code tlb train --json > out.txt} still redraws its bar in place on the screen. Java 17
+     * asks only about standard input and output ({@link System#console}); on Linux the process's
+     * descriptor 2 names its device.
+     */
+    public static boolean stderrIsTerminal() {
+        String term = System.getenv("TERM");
+        if (term == null || "dumb".equals(term)) {
+            return false;
+        }
+        try {
+            String device = Files.readSymbolicLink(Path.of("/proc/self/fd/2")).toString();
+            return device.startsWith("/dev/pts/") || device.startsWith("/dev/tty");
+        } catch (IOException | UnsupportedOperationException notLinux) {
+            return System.console() != null;
+        }
     }
 
     private double elapsedSeconds() {

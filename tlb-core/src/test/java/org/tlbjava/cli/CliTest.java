@@ -161,6 +161,30 @@ class CliTest {
         assertNotEquals(0, truncated.code());
     }
 
+    /**
+     * {@code tlb evaluate --json > out.txt} on a terminal: the output file holds no bar, and the
+     * bar is still redrawn in place on the terminal (standard error), as `script` gives it one.
+     */
+    @Test
+    void aRedirectedJsonRunStillDrawsItsBarOnTheTerminal() throws Exception {
+        Path out = tmp.resolve("redirected.txt");
+        List<String> command = new ArrayList<>();
+        for (String word : javaCommand("evaluate", "--model", run.toString(), "--data", data.toString(), "--json")) {
+            command.add("'" + word.replace("'", "'\\''") + "'");
+        }
+        ProcessBuilder builder = new ProcessBuilder("script", "-qec", String.join(" ", command) + " > '" + out + "'",
+                "/dev/null").redirectErrorStream(true);
+        builder.environment().put("TERM", "xterm");
+        Process child = builder.start();
+        String terminal = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(0, child.waitFor(), terminal);
+        // redrawn in place: a carriage return before the bar and an erase to the end of the line after it
+        assertTrue(terminal.contains("\r1/1 \u2501") && terminal.contains("\u001b[K"), "the bar, redrawn: " + terminal);
+        String written = Files.readString(out);
+        assertFalse(written.contains("\u2501") || written.contains("\r"), written);
+        assertTrue(written.strip().endsWith("}"), written);
+    }
+
     @Test
     void evaluateReportsAConsistentConfusionMatrix() throws Exception {
         Result r = tlb("evaluate", "--model", run.toString(), "--data", data.toString(), "--split", "test", "--json");
