@@ -5,6 +5,7 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
@@ -27,8 +28,10 @@ import org.tlbjava.model.TlbModel;
  * epoch (AdamW on sparse categorical cross-entropy, one update per batch of {@code batch_size}
  * images), validation after every epoch, a checkpoint after every epoch, the log and the
  * listeners' events. Dropout and augmentation randomness are reseeded from (seed, epoch) at each
- * epoch start, so a resumed run continues exactly as an uninterrupted one. {@link Training}
- * runs it; it is not public API.
+ * epoch start, so a resumed run continues exactly as an uninterrupted one. In a
+ * {@link WorkerGroup} every member runs this loop on its share of each batch; member 0 alone
+ * writes the run directory, the others only read its checkpoint. {@link Training} runs it; it is
+ * not public API.
  */
 final class Trainer {
     private final RunConfig config;
@@ -37,16 +40,25 @@ final class Trainer {
     private final List<TrainingListener> listeners;
     private final RunControl control;
     private final TrainStep step;
+    /** The processes this one trains with; null when its worker threads are all the workers. */
+    private final WorkerGroup group;
     /** The validation of the run's last epoch, once this fit reached it. */
     private Evaluation finalValidation;
 
-    Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control) {
+    Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control,
+            WorkerGroup group) {
         this.config = config;
         this.data = data;
         this.run = run;
         this.listeners = List.copyOf(listeners);
         this.control = control;
         this.step = new TrainStep(config);
+        this.group = group;
+    }
+
+    /** Whether this process writes the run directory: alone, or as worker 0 of its group. */
+    static boolean writes(WorkerGroup group) {
+        return group == null || group.rank() == 0;
     }
 
     /**
@@ -55,12 +67,18 @@ final class Trainer {
      */
     List<EpochRecord> fit(String dataDescription) throws IOException {
         checkData();
+        if (group != null && group.size() != step.workers()) {
+            throw new TlbException("a group of " + group.size() + " processes cannot train a run of workers="
+                    + config.train().workers() + ": each process is one worker");
+        }
         MemoryEstimate.requireFits(config, step.workers(), step.microBatchSize(), true);
         EngineTuning.Matmuls matmuls = EngineTuning.tune(config.train().mixedPrecision());
-        try (RunLock lock = RunLock.acquire(run.path());
+        boolean writes = writes(group);
+        try (RunLock lock = writes ? RunLock.acquire(run.path()) : null;
                 NDManager manager = NDManager.newBaseManager();
-                PrintWriter log = new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
-                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
+                PrintWriter log = writes ? new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
+                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)
+                        : new PrintWriter(Writer.nullWriter())) {
             TlbModel model = TlbModel.create(config, manager);
             Optimizer optimizer = new Optimizer(config, model, manager, stepsPerEpoch());
             List<EpochRecord> history = new ArrayList<>();
@@ -80,7 +98,8 @@ final class Trainer {
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true); // after loading: it replaces the arrays
             }
-            try (DataParallel workers = new DataParallel(model, manager, step.workers())) {
+            try (DataParallel workers = group == null ? new DataParallel(model, manager, step.workers())
+                    : new DataParallel(model, manager, group)) {
                 say(log, String.format(Locale.ROOT, "Data: %s: %d train (%s), %d val images (%s); %d classes",
                         data.source(), data.train().size(), Splits.perClass(data.train()), data.val().size(),
                         Splits.perClass(data.val()), data.classes().size()));
@@ -104,12 +123,14 @@ final class Trainer {
                     }
                     boolean best = history.stream().allMatch(h -> record.valAccuracy() > h.valAccuracy());
                     history.add(record);
-                    run.writeCheckpoint(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(),
-                            dataDescription, history));
-                    withModelWeights(workers, optimizer, () -> {
-                        run.writeModel(model, history, best);
-                        return null;
-                    });
+                    if (writes) {
+                        run.writeCheckpoint(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(),
+                                dataDescription, history));
+                        withModelWeights(workers, optimizer, () -> {
+                            run.writeModel(model, history, best);
+                            return null;
+                        });
+                    }
                     say(log, summary(record) + (best && config.train().epochs() > 1 ? " - best so far, saved as best.params" : ""));
                     listeners.forEach(l -> l.epochFinished(record, best));
                     String left = eta.describe(config.train().epochs() - epoch - 1, config.train().batchSize());
