@@ -86,6 +86,35 @@ class SparkTrainTest {
         assertEquals(0, org.tlbjava.cli.Main.execute("evaluate", "--model", tasks.toString(), "--data", data.toString()));
     }
 
+    /**
+     * A run's directory is all there is to it: tlb-spark resumes a run tlb trained (as after a
+     * killed driver: config, checkpoint, history) exactly as tlb does.
+     */
+    @Test
+    void tlbSparkResumesARunAsTlbDoes() throws Exception {
+        Path bySpark = copy(threads, tmp.resolve("resumed-by-spark"));
+        Path byTlb = copy(threads, tmp.resolve("resumed-by-tlb"));
+        SparkCommandsTest.Result r = SparkCommandsTest.tlbSpark("train", "--resume", bySpark.toString(), "--epochs", "3");
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertEquals(0, org.tlbjava.cli.Main.execute("train", "--resume", byTlb.toString(), "--epochs", "3"));
+        assertTrue(Files.readString(bySpark.resolve("train.log")).contains("Resuming " + bySpark + " after epoch 2 of 3"));
+        assertEquals(withoutSeconds(byTlb, 3), withoutSeconds(bySpark, 3));
+        assertArrayEquals(Files.readAllBytes(byTlb.resolve("model.params")), Files.readAllBytes(bySpark.resolve("model.params")));
+        SparkCommandsTest.Result otherTasks = SparkCommandsTest.tlbSpark("train", "--resume", bySpark.toString(), "--tasks", "1");
+        assertEquals(2, otherTasks.code(), otherTasks.err());
+        assertTrue(otherTasks.err().startsWith("tlb-spark: error: --tasks 1: the run in " + bySpark + " trains with workers=2"),
+                otherTasks.err());
+    }
+
+    private static Path copy(Path run, Path to) throws Exception {
+        try (var files = Files.walk(run)) {
+            for (Path f : files.toList()) {
+                Files.copy(f, to.resolve(run.relativize(f).toString()));
+            }
+        }
+        return to;
+    }
+
     @Test
     void aTaskKilledMidEpochFailsTheStageWhichResumesFromTheCheckpointToTheSameRun() throws Exception {
         Path tasks = tmp.resolve("killed");
@@ -154,9 +183,13 @@ class SparkTrainTest {
     }
 
     private static JsonNode withoutSeconds(Path run) throws Exception {
+        return withoutSeconds(run, 2);
+    }
+
+    private static JsonNode withoutSeconds(Path run, int epochs) throws Exception {
         JsonNode history = JSON.readTree(run.resolve("history.json").toFile());
         history.forEach(epoch -> ((ObjectNode) epoch).remove("seconds"));
-        assertEquals(2, history.size());
+        assertEquals(epochs, history.size());
         return history;
     }
 }
