@@ -1,5 +1,6 @@
 package org.tlbjava.spark;
 
+import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -11,33 +12,38 @@ import org.tlbjava.train.TrainingListener;
 import org.tlbjava.train.WorkerGroup;
 
 /**
- * The tasks of one barrier stage as a {@link WorkerGroup}: the task of partition p is worker p, and
- * a message goes through {@link BarrierTaskContext#allGather}, which the driver answers once every
- * task has sent its own, with all of them in partition order. allGather carries strings, so a
- * message travels as Base64 (4 characters for 3 bytes).
+ * The tasks of one barrier stage as a {@link WorkerGroup}: the task of partition p is worker p. A
+ * message goes either through the driver, by {@link BarrierTaskContext#allGather}, which answers
+ * once every task has sent its own, with all of them in partition order (it carries strings, so a
+ * message travels as Base64, 4 characters for 3 bytes); or straight between the tasks
+ * ({@link DirectExchange}).
  *
  * <p>It also measures itself, as a listener of the run: the exchanges made during an epoch's
  * steps (the gradients and each micro-batch's loss) against the steps' own time.
  */
-final class BarrierWorkerGroup implements WorkerGroup, TrainingListener {
+final class BarrierWorkerGroup implements WorkerGroup, TrainingListener, AutoCloseable {
     private final BarrierTaskContext context;
+    /** The tasks' own connections; null when messages go through the driver. */
+    private final DirectExchange direct;
     private long stepNanos;
     private long stepCount;
     private long epochStart;
     private boolean inSteps;
-    private final Exchange steps = new Exchange();
-    private final Exchange other = new Exchange();
+    private final Traffic steps = new Traffic();
+    private final Traffic other = new Traffic();
 
-    /** What went through allGather: calls, characters sent by this task and received, and their time. */
-    static final class Exchange {
+    /** What went through allGather: calls, bytes (Base64 characters through the driver) sent by this task and received, and their time. */
+    static final class Traffic {
         long calls;
         long sent;
         long received;
         long nanos;
     }
 
-    BarrierWorkerGroup(BarrierTaskContext context) {
+    /** The stage's tasks, exchanging through the driver or, when {@code direct}, over their own connections. */
+    BarrierWorkerGroup(BarrierTaskContext context, boolean direct) throws IOException {
         this.context = context;
+        this.direct = direct ? new DirectExchange(context) : null;
     }
 
     @Override
@@ -58,20 +64,34 @@ final class BarrierWorkerGroup implements WorkerGroup, TrainingListener {
     @Override
     public List<byte[]> allGather(byte[] message) {
         context.killTaskIfInterrupted();
-        String encoded = Base64.getEncoder().encodeToString(message);
+        Traffic e = inSteps ? steps : other;
         long start = System.nanoTime();
-        String[] all = context.allGather(encoded);
-        context.killTaskIfInterrupted();
-        Exchange e = inSteps ? steps : other;
+        List<byte[]> all;
+        if (direct != null) {
+            all = direct.allGather(message);
+            e.sent += (long) message.length * (size() - 1);
+            e.received += all.stream().mapToLong(m -> m.length).sum() - message.length;
+        } else {
+            String encoded = Base64.getEncoder().encodeToString(message);
+            String[] strings = context.allGather(encoded);
+            context.killTaskIfInterrupted();
+            all = new ArrayList<>(strings.length);
+            for (String m : strings) {
+                e.received += m.length();
+                all.add(Base64.getDecoder().decode(m.getBytes(StandardCharsets.ISO_8859_1)));
+            }
+            e.sent += encoded.length();
+        }
         e.nanos += System.nanoTime() - start;
         e.calls++;
-        e.sent += encoded.length();
-        List<byte[]> decoded = new ArrayList<>(all.length);
-        for (String m : all) {
-            e.received += m.length();
-            decoded.add(Base64.getDecoder().decode(m.getBytes(StandardCharsets.ISO_8859_1)));
+        return all;
+    }
+
+    @Override
+    public void close() {
+        if (direct != null) {
+            direct.close();
         }
-        return decoded;
     }
 
     @Override
@@ -101,7 +121,7 @@ final class BarrierWorkerGroup implements WorkerGroup, TrainingListener {
             if (steps == 0) {
                 return "no steps";
             }
-            return String.format(Locale.ROOT, "%d steps; per step %.1f allGathers, %.2f MB sent by each task and"
+            return String.format(Locale.ROOT, "%d steps; per step %.1f exchanges, %.2f MB sent by each task and"
                     + " %.2f MB received, %.1f ms exchanging of %.1f ms (%.0f%%); validation exchanges %.0f ms",
                     steps, stepCalls / (double) steps, sent / 1e6 / steps, received / 1e6 / steps, exchangeMs / steps,
                     stepMs / steps, 100 * exchangeMs / stepMs, otherMs);

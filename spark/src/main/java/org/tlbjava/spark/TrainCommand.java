@@ -43,6 +43,14 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             + " required for a new run; with --resume, the run's own workers.")
     Integer tasks;
 
+    /** How the tasks exchange gradients. */
+    enum Exchange { direct, driver }
+
+    @Option(names = "--exchange", paramLabel = "HOW", defaultValue = "direct", description = "How the tasks exchange"
+            + " gradients: direct (default; over connections between the tasks, addresses exchanged through the"
+            + " barrier) or driver (Spark's BarrierTaskContext.allGather, which answers in steps of a second).")
+    Exchange exchange;
+
     @Override
     public Integer call() throws IOException {
         if (tasks != null && tasks < 1) {
@@ -60,7 +68,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         DataSource data = DataSource.at(Path.of(run.data().path())); // absolute: executors read it at the same path
         Path out = run.out().toAbsolutePath().normalize();
         return options.report(Training.start(run.config(), run.batch(), data, out,
-                dir -> train(dir, new Member(dir.toString(), null, null, false)), ConsoleProgress.console()));
+                dir -> train(dir, new Member(dir.toString(), null, null, false, exchange == Exchange.direct)),
+                ConsoleProgress.console()));
     }
 
     private Run resume() throws IOException {
@@ -72,7 +81,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                     + ", one task each; leave --tasks out to resume it");
         }
         return train(dir, new Member(dir.toString(), how.epochs(), how.data() == null ? null : how.data().path(),
-                how.force()));
+                how.force(), exchange == Exchange.direct));
     }
 
     /**
@@ -102,8 +111,8 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         reports.stream().filter(r -> r.rank() == 0).findFirst()
-                .ifPresent(r -> System.out.println("Exchange (allGather through the driver, " + r.tasks() + " tasks): "
-                        + r.describe()));
+                .ifPresent(r -> System.out.println("Exchange (" + (member.direct() ? "direct between the tasks"
+                        : "allGather through the driver") + ", " + r.tasks() + " tasks): " + r.describe()));
         int epochs = member.epochs() != null ? member.epochs() : config.train().epochs();
         return new Run(dir, new RunDirectory(dir).readHistory(), epochs);
     }
@@ -123,25 +132,24 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
     }
 
     /** What each task runs: the run in {@code dir} resumed as one worker of the stage's tasks. */
-    record Member(String dir, Integer epochs, String data, boolean force)
+    record Member(String dir, Integer epochs, String data, boolean force, boolean direct)
             implements Function1<Iterator<Integer>, Iterator<BarrierWorkerGroup.Report>>, Serializable {
         @Override
         public Iterator<BarrierWorkerGroup.Report> apply(Iterator<Integer> partition) {
-            BarrierWorkerGroup group = new BarrierWorkerGroup(BarrierTaskContext.get());
-            List<TrainingListener> listeners = new ArrayList<>(List.of(group));
-            if (group.rank() == 0) {
-                listeners.add(ConsoleProgress.console());
-            }
             int engineThreads = EngineTuning.setThreads(1); // one core per task, as one worker thread of tlb train has
-            try {
+            try (BarrierWorkerGroup group = new BarrierWorkerGroup(BarrierTaskContext.get(), direct)) {
+                List<TrainingListener> listeners = new ArrayList<>(List.of(group));
+                if (group.rank() == 0) {
+                    listeners.add(ConsoleProgress.console());
+                }
                 Training.resume(Path.of(dir), new Training.Resume(epochs, data == null ? null : new DataSource(data), force),
                         group, listeners.toArray(new TrainingListener[0]));
+                return CollectionConverters.asScala(List.of(group.report()).iterator());
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             } finally {
                 EngineTuning.setThreads(engineThreads);
             }
-            return CollectionConverters.asScala(List.of(group.report()).iterator());
         }
     }
 }

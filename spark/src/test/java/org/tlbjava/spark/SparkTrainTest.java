@@ -77,13 +77,25 @@ class SparkTrainTest {
         SparkCommandsTest.Result r = SparkCommandsTest.tlbSpark(args("train", "--tasks", 2, "--out", tasks, "--epochs", 2,
                 "--json"));
         assertEquals(0, r.code(), r.out() + r.err());
-        assertTrue(r.out().contains("Exchange (allGather through the driver, 2 tasks): 8 steps;"), r.out());
+        assertTrue(r.out().contains("Exchange (direct between the tasks, 2 tasks): 8 steps;"), r.out());
         assertEquals(JSON.readTree(threads.resolve("config.json").toFile()), JSON.readTree(tasks.resolve("config.json").toFile()));
         assertEquals(withoutSeconds(threads), withoutSeconds(tasks));
         assertArrayEquals(Files.readAllBytes(threads.resolve("model.params")), Files.readAllBytes(tasks.resolve("model.params")));
         assertEquals(2, r.json().get("epochs").asInt());
         // an ordinary run directory: tlb evaluates it
         assertEquals(0, org.tlbjava.cli.Main.execute("evaluate", "--model", tasks.toString(), "--data", data.toString()));
+    }
+
+    /** Through the driver (Spark's allGather), the same run again: the exchange changes no number. */
+    @Test
+    void twoTasksExchangingThroughTheDriverTrainTheSameRun() throws Exception {
+        Path tasks = tmp.resolve("driver");
+        SparkCommandsTest.Result r = SparkCommandsTest.tlbSpark(args("train", "--tasks", 2, "--out", tasks, "--epochs", 2,
+                "--exchange", "driver"));
+        assertEquals(0, r.code(), r.out() + r.err());
+        assertTrue(r.out().contains("Exchange (allGather through the driver, 2 tasks): 8 steps;"), r.out());
+        assertEquals(withoutSeconds(threads), withoutSeconds(tasks));
+        assertArrayEquals(Files.readAllBytes(threads.resolve("model.params")), Files.readAllBytes(tasks.resolve("model.params")));
     }
 
     /**
