@@ -6,10 +6,12 @@ import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.Writer;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -88,11 +90,14 @@ final class Trainer {
                 restored.notes().forEach(note -> say(log, "Checkpoint: " + note));
                 history.addAll(restored.state().history());
                 startEpoch = restored.state().epochsCompleted();
-                if (startEpoch >= config.train().epochs()) {
-                    say(log, run.path() + " has already finished " + startEpoch + " epochs; pass --epochs N"
-                            + " (more than " + startEpoch + ") to train it further");
-                    return history;
-                }
+            }
+            requireOneStart(optimizer.steps());
+            if (startEpoch >= config.train().epochs()) {
+                say(log, run.path() + " has already finished " + startEpoch + " epochs; pass --epochs N"
+                        + " (more than " + startEpoch + ") to train it further");
+                return history;
+            }
+            if (startEpoch > 0) {
                 say(log, "Resuming " + run.path() + " after epoch " + startEpoch + " of " + config.train().epochs());
             }
             for (Pair<String, Parameter> p : model.getParameters()) {
@@ -139,6 +144,24 @@ final class Trainer {
                     }
                 }
                 return history;
+            }
+        }
+    }
+
+    /**
+     * Every worker of a group starts from the same point: a checkpoint that an earlier attempt's
+     * worker 0 was still writing while the others read could differ, and the replicas would part.
+     */
+    private void requireOneStart(long steps) {
+        if (group == null) {
+            return;
+        }
+        byte[] mine = ByteBuffer.allocate(Long.BYTES).putLong(steps).array();
+        for (byte[] theirs : group.allGather(mine)) {
+            if (!Arrays.equals(mine, theirs)) {
+                throw new TlbException("the workers of " + run.path() + " read different checkpoints (worker "
+                        + group.rank() + " after " + steps + " steps, another after " + ByteBuffer.wrap(theirs).getLong()
+                        + "); they must start together");
             }
         }
     }
