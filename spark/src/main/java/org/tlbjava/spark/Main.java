@@ -3,10 +3,10 @@ package org.tlbjava.spark;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code tlb-spark} command: batch prediction, evaluation and training sweeps on Apache Spark. */
+/** The {@code tlb-spark} command: batch prediction, evaluation, training sweeps and data-parallel training on Apache Spark. */
 @Command(name = "tlb-spark", mixinStandardHelpOptions = true, version = "tlb-spark 0.1.0",
         description = "TLB classifiers on Apache Spark: the same command on a laptop (local[*]) and on a cluster.",
-        subcommands = {PredictCommand.class, EvaluateCommand.class, SweepCommand.class})
+        subcommands = {PredictCommand.class, EvaluateCommand.class, SweepCommand.class, TrainCommand.class})
 public final class Main implements Runnable {
     @Override
     public void run() {

@@ -3,11 +3,20 @@ package org.tlbjava.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -30,6 +39,10 @@ import org.tlbjava.model.TlbModel;
  * gradients into the model's in replica order and {@link #broadcastWeights} copies its weights
  * back, so a step's result does not depend on thread timing. Item i of {@link #map} always runs
  * on replica i % workers, a worker's items in order.
+ *
+ * <p>With a {@link WorkerGroup}, the workers are processes instead: this one holds worker
+ * {@code rank} alone, runs the items a thread of that index would, and exchanges the items'
+ * results and the gradients with the others, summing the gradients in the same order.
  */
 public final class DataParallel implements AutoCloseable {
     /** Work on one item (a micro-batch) with one replica and its parameter store. */
@@ -45,11 +58,27 @@ public final class DataParallel implements AutoCloseable {
     private final boolean[] ranSinceGather;
     private final ExecutorService pool;
     private final int callerThreads;
+    /** The processes this one is a worker of; null when every worker is a thread here. */
+    private final WorkerGroup group;
+    /** The worker index of replica 0: the group rank, or 0. */
+    private final int firstWorker;
+    /** Each group member's gradients since the last gather, as {@link #shareGradients} received them. */
+    private List<ByteBuffer> sharedGradients = List.of();
 
     /** {@code workers} replicas of {@code model} (0: one per available core). */
     public DataParallel(TlbModel model, NDManager manager, int workers) {
+        this(model, manager, workerCount(workers), null);
+    }
+
+    /** {@code model} as worker {@code group.rank()} of the group's processes. */
+    public DataParallel(TlbModel model, NDManager manager, WorkerGroup group) {
+        this(model, manager, 1, group);
+    }
+
+    private DataParallel(TlbModel model, NDManager manager, int count, WorkerGroup group) {
         callerThreads = EngineTuning.threads();
-        int count = workerCount(workers);
+        this.group = group;
+        firstWorker = group == null ? 0 : group.rank();
         replicas.add(model);
         for (int w = 1; w < count; w++) {
             replicas.add(TlbModel.create(model.config(), manager));
@@ -113,8 +142,9 @@ public final class DataParallel implements AutoCloseable {
         return replicas.get(0);
     }
 
+    /** The workers of a step: the threads here, or the group's processes. */
     public int workers() {
-        return replicas.size();
+        return group != null ? group.size() : replicas.size();
     }
 
     /** Runs {@code task} on items 0..count-1; results in item order. Gradients are recorded when {@code withGradients}. */
@@ -122,6 +152,9 @@ public final class DataParallel implements AutoCloseable {
         Object[] results = new Object[count];
         if (pool == null) {
             runItems(0, count, withGradients, task, results);
+            if (group != null) {
+                shareResults(count, results);
+            }
         } else {
             List<Future<?>> running = new ArrayList<>();
             for (int w = 0; w < Math.min(count, workers()); w++) {
@@ -139,12 +172,37 @@ public final class DataParallel implements AutoCloseable {
         boolean gradMode = JniUtils.isGradMode();
         JniUtils.setGradMode(withGradients); // thread-local in the engine
         try {
-            for (int item = worker; item < count; item += workers()) {
+            for (int item = firstWorker + worker; item < count; item += workers()) {
                 results[item] = task.run(item, replicas.get(worker), stores.get(worker));
                 ranSinceGather[worker] |= withGradients;
             }
         } finally {
             JniUtils.setGradMode(gradMode);
+        }
+    }
+
+    /** Sends this worker's results to the group and fills in the others' items from theirs. */
+    private void shareResults(int count, Object[] results) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            for (int item = firstWorker; item < count; item += workers()) {
+                out.writeObject(results[item]);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("a worker's result is not serializable", e);
+        }
+        List<byte[]> all = group.allGather(bytes.toByteArray());
+        for (int w = 0; w < workers(); w++) {
+            if (w == firstWorker) {
+                continue;
+            }
+            try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(all.get(w)))) {
+                for (int item = w; item < count; item += workers()) {
+                    results[item] = in.readObject();
+                }
+            } catch (IOException | ClassNotFoundException e) {
+                throw new IllegalStateException("worker " + w + " sent results that cannot be read", e);
+            }
         }
     }
 
@@ -202,7 +260,7 @@ public final class DataParallel implements AutoCloseable {
             return;
         }
         List<Future<?>> running = new ArrayList<>();
-        for (int w = 0; w < workers(); w++) {
+        for (int w = 0; w < replicas.size(); w++) {
             int shard = w;
             running.add(pool.submit(() -> runShard(shard, task)));
         }
@@ -221,16 +279,51 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
+    /**
+     * Sends this worker's gradients to the group and receives the others', before the gather
+     * (nothing to do when every worker is a thread here). One message per step: a byte saying
+     * whether the worker ran since the last gather, then every gradient as float32 in parameter order.
+     */
+    public void shareGradients() {
+        if (group == null) {
+            return;
+        }
+        long floats = 0;
+        for (NDArray a : modelArrays) {
+            floats += a.size();
+        }
+        ByteBuffer message = ByteBuffer.allocate(Math.toIntExact(1 + floats * Float.BYTES));
+        message.put((byte) (ranSinceGather[0] ? 1 : 0));
+        try (NDScope gradients = new NDScope()) {
+            for (NDArray a : modelArrays) {
+                message.put(a.getGradient().toByteBuffer()); // the engine's native order, as slice() reads it back
+            }
+        }
+        List<ByteBuffer> shared = new ArrayList<>();
+        for (byte[] m : group.allGather(message.array())) {
+            shared.add(ByteBuffer.wrap(m));
+        }
+        sharedGradients = shared;
+    }
+
     /** Adds the replicas' gradients into the model's, in replica order, and zeroes theirs. */
     public void gatherGradients() {
+        shareGradients();
         forEachParameter(this::gatherGradient);
         gradientsGathered();
     }
 
-    /** {@link #gatherGradients} of parameter {@code i} alone; call {@link #gradientsGathered} when all are done. */
+    /**
+     * {@link #gatherGradients} of parameter {@code i} alone, after {@link #shareGradients}; call
+     * {@link #gradientsGathered} when all are done.
+     */
     public void gatherGradient(int i) {
         NDArray target = modelArrays.get(i).getGradient();
-        for (int w = 1; w < workers(); w++) {
+        if (group != null) {
+            sumSharedGradient(i, target);
+            return;
+        }
+        for (int w = 1; w < replicas.size(); w++) {
             if (ranSinceGather[w]) {
                 NDArray g = replicaArrays.get(w).get(i).getGradient();
                 target.addi(g);
@@ -239,9 +332,37 @@ public final class DataParallel implements AutoCloseable {
         }
     }
 
+    /**
+     * Parameter {@code i}'s gradient summed over the group in rank order, as the threads' is:
+     * worker 0's, plus each other worker's that ran (0 + g is g exactly).
+     */
+    private void sumSharedGradient(int i, NDArray target) {
+        long offset = 1;
+        for (int p = 0; p < i; p++) {
+            offset += modelArrays.get(p).size() * Float.BYTES;
+        }
+        int length = Math.toIntExact(target.size() * Float.BYTES);
+        // Zeroed and added to, not set: set() would make the gradient use this temporary's memory.
+        target.muli(0);
+        for (int w = 0; w < workers(); w++) {
+            ByteBuffer shared = sharedGradients.get(w);
+            if (w == 0 || shared.get(0) != 0) {
+                try (NDArray g = target.getManager().create(slice(shared, offset, length), target.getShape(),
+                        DataType.FLOAT32)) {
+                    target.addi(g);
+                }
+            }
+        }
+    }
+
+    private static ByteBuffer slice(ByteBuffer buffer, long offset, int length) {
+        return buffer.slice(Math.toIntExact(offset), length).order(ByteOrder.nativeOrder());
+    }
+
     /** Marks every replica's gradients as gathered. */
     public void gradientsGathered() {
         Arrays.fill(ranSinceGather, false);
+        sharedGradients = List.of();
     }
 
     /** Copies the model's weights to every replica: after an optimizer step or a checkpoint load. */
@@ -251,15 +372,15 @@ public final class DataParallel implements AutoCloseable {
 
     /** {@link #broadcastWeights} of parameter {@code i} alone. */
     public void broadcastWeight(int i) {
-        for (int w = 1; w < workers(); w++) {
+        for (int w = 1; w < replicas.size(); w++) {
             replicaArrays.get(w).get(i).set(modelArrays.get(i).toByteBuffer());
         }
     }
 
-    /** Reseeds every replica's dropout masks from one seed. */
+    /** Reseeds every replica's dropout masks from one seed: worker w's from the same seed wherever it runs. */
     public void reseedDropout(long seed) {
-        for (int w = 0; w < workers(); w++) {
-            replicas.get(w).reseedDropout(seed + w * 0x9E3779B97F4A7C15L);
+        for (int w = 0; w < replicas.size(); w++) {
+            replicas.get(w).reseedDropout(seed + (firstWorker + w) * 0x9E3779B97F4A7C15L);
         }
     }
 

@@ -38,6 +38,7 @@ public final class Optimizer {
     /** Applies one step; returns the learning rate it used. */
     public double step(DataParallel workers) {
         double[] squares = new double[params.size()];
+        workers.shareGradients();
         workers.forEachParameter(i -> {
             workers.gatherGradient(i);
             if (clipNorm > 0) {

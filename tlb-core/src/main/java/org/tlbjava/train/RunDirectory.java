@@ -107,6 +107,18 @@ public final class RunDirectory {
         }
     }
 
+    /** The completed epochs, as history.json records them; empty before the first. */
+    public List<EpochRecord> readHistory() {
+        Path file = dir.resolve("history.json");
+        try {
+            return List.of(JSON.readValue(Files.readString(file), EpochRecord[].class));
+        } catch (NoSuchFileException e) {
+            return List.of();
+        } catch (IOException e) {
+            throw new TlbException(file + " is corrupt: " + e.getMessage());
+        }
+    }
+
     public boolean hasCheckpoint() {
         return Files.exists(dir.resolve(CHECKPOINT)) || Files.exists(dir.resolve(PREVIOUS_CHECKPOINT));
     }

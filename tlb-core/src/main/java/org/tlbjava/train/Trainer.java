@@ -5,10 +5,13 @@ import ai.djl.nn.Parameter;
 import ai.djl.util.Pair;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.Writer;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
@@ -27,8 +30,10 @@ import org.tlbjava.model.TlbModel;
  * epoch (AdamW on sparse categorical cross-entropy, one update per batch of {@code batch_size}
  * images), validation after every epoch, a checkpoint after every epoch, the log and the
  * listeners' events. Dropout and augmentation randomness are reseeded from (seed, epoch) at each
- * epoch start, so a resumed run continues exactly as an uninterrupted one. {@link Training}
- * runs it; it is not public API.
+ * epoch start, so a resumed run continues exactly as an uninterrupted one. In a
+ * {@link WorkerGroup} every member runs this loop on its share of each batch; member 0 alone
+ * writes the run directory, the others only read its checkpoint. {@link Training} runs it; it is
+ * not public API.
  */
 final class Trainer {
     private final RunConfig config;
@@ -37,16 +42,25 @@ final class Trainer {
     private final List<TrainingListener> listeners;
     private final RunControl control;
     private final TrainStep step;
+    /** The processes this one trains with; null when its worker threads are all the workers. */
+    private final WorkerGroup group;
     /** The validation of the run's last epoch, once this fit reached it. */
     private Evaluation finalValidation;
 
-    Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control) {
+    Trainer(RunConfig config, Splits data, RunDirectory run, List<TrainingListener> listeners, RunControl control,
+            WorkerGroup group) {
         this.config = config;
         this.data = data;
         this.run = run;
         this.listeners = List.copyOf(listeners);
         this.control = control;
         this.step = new TrainStep(config);
+        this.group = group;
+    }
+
+    /** Whether this process writes the run directory: alone, or as worker 0 of its group. */
+    static boolean writes(WorkerGroup group) {
+        return group == null || group.rank() == 0;
     }
 
     /**
@@ -55,12 +69,18 @@ final class Trainer {
      */
     List<EpochRecord> fit(String dataDescription) throws IOException {
         checkData();
+        if (group != null && group.size() != step.workers()) {
+            throw new TlbException("a group of " + group.size() + " processes cannot train a run of workers="
+                    + config.train().workers() + ": each process is one worker");
+        }
         MemoryEstimate.requireFits(config, step.workers(), step.microBatchSize(), true);
         EngineTuning.Matmuls matmuls = EngineTuning.tune(config.train().mixedPrecision());
-        try (RunLock lock = RunLock.acquire(run.path());
+        boolean writes = writes(group);
+        try (RunLock lock = writes ? RunLock.acquire(run.path()) : null;
                 NDManager manager = NDManager.newBaseManager();
-                PrintWriter log = new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
-                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)) {
+                PrintWriter log = writes ? new PrintWriter(Files.newBufferedWriter(run.path().resolve("train.log"),
+                        StandardCharsets.UTF_8, StandardOpenOption.CREATE, StandardOpenOption.APPEND), true)
+                        : new PrintWriter(Writer.nullWriter())) {
             TlbModel model = TlbModel.create(config, manager);
             Optimizer optimizer = new Optimizer(config, model, manager, stepsPerEpoch());
             List<EpochRecord> history = new ArrayList<>();
@@ -70,17 +90,21 @@ final class Trainer {
                 restored.notes().forEach(note -> say(log, "Checkpoint: " + note));
                 history.addAll(restored.state().history());
                 startEpoch = restored.state().epochsCompleted();
-                if (startEpoch >= config.train().epochs()) {
-                    say(log, run.path() + " has already finished " + startEpoch + " epochs; pass --epochs N"
-                            + " (more than " + startEpoch + ") to train it further");
-                    return history;
-                }
+            }
+            requireOneStart(optimizer.steps());
+            if (startEpoch >= config.train().epochs()) {
+                say(log, run.path() + " has already finished " + startEpoch + " epochs; pass --epochs N"
+                        + " (more than " + startEpoch + ") to train it further");
+                return history;
+            }
+            if (startEpoch > 0) {
                 say(log, "Resuming " + run.path() + " after epoch " + startEpoch + " of " + config.train().epochs());
             }
             for (Pair<String, Parameter> p : model.getParameters()) {
                 p.getValue().getArray().setRequiresGradient(true); // after loading: it replaces the arrays
             }
-            try (DataParallel workers = new DataParallel(model, manager, step.workers())) {
+            try (DataParallel workers = group == null ? new DataParallel(model, manager, step.workers())
+                    : new DataParallel(model, manager, group)) {
                 say(log, String.format(Locale.ROOT, "Data: %s: %d train (%s), %d val images (%s); %d classes",
                         data.source(), data.train().size(), Splits.perClass(data.train()), data.val().size(),
                         Splits.perClass(data.val()), data.classes().size()));
@@ -104,12 +128,14 @@ final class Trainer {
                     }
                     boolean best = history.stream().allMatch(h -> record.valAccuracy() > h.valAccuracy());
                     history.add(record);
-                    run.writeCheckpoint(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(),
-                            dataDescription, history));
-                    withModelWeights(workers, optimizer, () -> {
-                        run.writeModel(model, history, best);
-                        return null;
-                    });
+                    if (writes) {
+                        run.writeCheckpoint(model, optimizer, new RunDirectory.State(epoch + 1, optimizer.steps(),
+                                dataDescription, history));
+                        withModelWeights(workers, optimizer, () -> {
+                            run.writeModel(model, history, best);
+                            return null;
+                        });
+                    }
                     say(log, summary(record) + (best && config.train().epochs() > 1 ? " - best so far, saved as best.params" : ""));
                     listeners.forEach(l -> l.epochFinished(record, best));
                     String left = eta.describe(config.train().epochs() - epoch - 1, config.train().batchSize());
@@ -118,6 +144,24 @@ final class Trainer {
                     }
                 }
                 return history;
+            }
+        }
+    }
+
+    /**
+     * Every worker of a group starts from the same point: a checkpoint that an earlier attempt's
+     * worker 0 was still writing while the others read could differ, and the replicas would part.
+     */
+    private void requireOneStart(long steps) {
+        if (group == null) {
+            return;
+        }
+        byte[] mine = ByteBuffer.allocate(Long.BYTES).putLong(steps).array();
+        for (byte[] theirs : group.allGather(mine)) {
+            if (!Arrays.equals(mine, theirs)) {
+                throw new TlbException("the workers of " + run.path() + " read different checkpoints (worker "
+                        + group.rank() + " after " + steps + " steps, another after " + ByteBuffer.wrap(theirs).getLong()
+                        + "); they must start together");
             }
         }
     }

@@ -35,6 +35,12 @@ import org.tlbjava.serve.RunReport;
  * its {@link RunControl} or killed continues with {@link #resume}, exactly as if never
  * interrupted. While it trains, {@code progress.json} says where it is ({@link RunProgress}); the
  * report ({@code report.html}) is written at the end.
+ *
+ * <p>A run can also be trained by several processes, each one worker of a {@link WorkerGroup}:
+ * {@link #start(RunConfig, Batch, DataSource, Path, Launcher, TrainingListener...)} writes the new
+ * run's start files and hands the directory to a {@link Launcher}, which starts the processes;
+ * each calls {@link #resume(Path, Resume, WorkerGroup, TrainingListener...)} on it, and worker 0
+ * writes it.
  */
 public final class Training {
     /** Validation images whose attention the end of a run draws, as {@code tlb attention}'s default. */
@@ -48,6 +54,12 @@ public final class Training {
         public static Resume asRecorded() {
             return new Resume(null, null, false);
         }
+    }
+
+    /** Trains a run directory holding a new run's start files elsewhere: the workers of a {@link WorkerGroup}. */
+    public interface Launcher {
+        /** Trains the run in {@code dir} to its end, or as far as it got before it stopped; returns it. */
+        Run train(Path dir) throws IOException;
     }
 
     /** Whether a run's batch_size is kept as it is, or shrunk to give small data ten steps an epoch. */
@@ -74,6 +86,16 @@ public final class Training {
     /** {@link #start(RunConfig, DataSource, Path, TrainingListener...)}, saying whether the batch size was chosen. */
     public static Run start(RunConfig config, Batch batch, DataSource data, Path out, TrainingListener... listeners)
             throws IOException {
+        return start(config, batch, data, out, null, listeners);
+    }
+
+    /**
+     * {@link #start(RunConfig, Batch, DataSource, Path, TrainingListener...)}, trained by
+     * {@code launcher} (null: in this process) once the start files are written; the directory
+     * is removed again when the launch fails before a checkpoint, as a run in this process's is.
+     */
+    public static Run start(RunConfig config, Batch batch, DataSource data, Path out, Launcher launcher,
+            TrainingListener... listeners) throws IOException {
         List<TrainingListener> all = List.of(listeners);
         RunControl control = announce(all);
         checkNewRunDirectory(out);
@@ -89,7 +111,7 @@ public final class Training {
         try {
             run.writeStart(c, splits.classes(), DataRecord.of(data.path(), splits));
             all.forEach(l -> l.logged("Run directory: " + out));
-            return fit(c, splits, run, data, all, control);
+            return launcher != null ? launcher.train(out) : fit(c, splits, run, data, all, control, null);
         } catch (IOException | RuntimeException | Error e) {
             if (created && !run.hasCheckpoint()) {
                 AtomicFiles.deleteTree(out); // nothing of value was written
@@ -108,6 +130,15 @@ public final class Training {
      * differ from the recorded fingerprint is refused unless {@code force}.
      */
     public static Run resume(Path dir, Resume how, TrainingListener... listeners) throws IOException {
+        return resume(dir, how, null, listeners);
+    }
+
+    /**
+     * {@link #resume(Path, Resume, TrainingListener...)} as worker {@code group.rank()} of
+     * {@code group} (null: alone): every worker trains its share of each batch from the last
+     * checkpoint, or from the start when there is none; worker 0 alone writes {@code dir}.
+     */
+    public static Run resume(Path dir, Resume how, WorkerGroup group, TrainingListener... listeners) throws IOException {
         List<TrainingListener> all = List.of(listeners);
         RunControl control = announce(all);
         RunDirectory run = new RunDirectory(dir);
@@ -133,7 +164,7 @@ public final class Training {
             all.forEach(l -> l.logged("Resuming on different data (--force): " + found.path() + " instead of "
                     + recorded.path()));
         }
-        return fit(config, splits, run, data, all, control);
+        return fit(config, splits, run, data, all, control, group);
     }
 
     /** The run's control, given to every listener before anything else happens, so that a stop can come at any time. */
@@ -144,11 +175,16 @@ public final class Training {
     }
 
     private static Run fit(RunConfig config, Splits splits, RunDirectory run, DataSource data,
-            List<TrainingListener> listeners, RunControl control) throws IOException {
+            List<TrainingListener> listeners, RunControl control, WorkerGroup group) throws IOException {
+        if (!Trainer.writes(group)) {
+            List<EpochRecord> history = new Trainer(config, splits, run, listeners, control, group)
+                    .fit(data.root().toString());
+            return new Run(run.path(), history, config.train().epochs());
+        }
         RunProgress progress = new RunProgress(run.path());
         List<TrainingListener> all = new ArrayList<>(listeners);
         all.add(progress);
-        Trainer trainer = new Trainer(config, splits, run, all, control);
+        Trainer trainer = new Trainer(config, splits, run, all, control, group);
         List<EpochRecord> history = List.of();
         try {
             history = trainer.fit(data.root().toString());

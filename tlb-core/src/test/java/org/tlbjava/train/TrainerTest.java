@@ -46,7 +46,7 @@ class TrainerTest {
         if (!Files.exists(dir.resolve("config.json"))) {
             run.writeStart(c, splits.classes(), DataRecord.of("test", splits));
         }
-        return new Trainer(c, splits, run, List.of(), new RunControl()).fit("test");
+        return new Trainer(c, splits, run, List.of(), new RunControl(), null).fit("test");
     }
 
     @Test
