@@ -56,8 +56,16 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         if (tasks != null && tasks < 1) {
             throw new UsageException("--tasks " + tasks + " must be at least 1");
         }
+        String remoteData = HadoopData.isUri(options.data()) ? options.data() : null;
+        if (remoteData != null) {
+            Path copy = HadoopData.localCopy(remoteData, HadoopData.configuration());
+            HadoopData.copy(remoteData, copy, HadoopData.configuration());
+            options.readDataFrom(copy.toString());
+            System.out.println("Data: " + remoteData + " is read from " + copy + ", a copy on each machine");
+        }
+        String dataCopy = remoteData == null ? null : options.data();
         if (options.resume() != null) {
-            return options.report(resume());
+            return options.report(resume(remoteData, dataCopy));
         }
         if (tasks == null) {
             throw new UsageException("--tasks N is required: the number of Spark tasks training the run together");
@@ -68,11 +76,11 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         DataSource data = DataSource.at(Path.of(run.data().path())); // absolute: executors read it at the same path
         Path out = run.out().toAbsolutePath().normalize();
         return options.report(Training.start(run.config(), run.batch(), data, out,
-                dir -> train(dir, new Member(dir.toString(), null, null, false, exchange == Exchange.direct)),
+                dir -> train(dir, new Member(dir.toString(), null, null, false, exchange == Exchange.direct, remoteData, dataCopy)),
                 ConsoleProgress.console()));
     }
 
-    private Run resume() throws IOException {
+    private Run resume(String remoteData, String dataCopy) throws IOException {
         Training.Resume how = options.resumeHow();
         Path dir = options.resume().toAbsolutePath().normalize();
         int workers = new RunDirectory(dir).readConfig().train().workers();
@@ -81,7 +89,7 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
                     + ", one task each; leave --tasks out to resume it");
         }
         return train(dir, new Member(dir.toString(), how.epochs(), how.data() == null ? null : how.data().path(),
-                how.force(), exchange == Exchange.direct));
+                how.force(), exchange == Exchange.direct, remoteData, dataCopy));
     }
 
     /**
@@ -131,11 +139,18 @@ final class TrainCommand implements java.util.concurrent.Callable<Integer> {
         }
     }
 
-    /** What each task runs: the run in {@code dir} resumed as one worker of the stage's tasks. */
-    record Member(String dir, Integer epochs, String data, boolean force, boolean direct)
+    /**
+     * What each task runs: the run in {@code dir} resumed as one worker of the stage's tasks; a
+     * Hadoop --data {@code remoteData} is first copied to {@code dataCopy} on the task's machine.
+     */
+    record Member(String dir, Integer epochs, String data, boolean force, boolean direct, String remoteData,
+            String dataCopy)
             implements Function1<Iterator<Integer>, Iterator<BarrierWorkerGroup.Report>>, Serializable {
         @Override
         public Iterator<BarrierWorkerGroup.Report> apply(Iterator<Integer> partition) {
+            if (remoteData != null) {
+                HadoopData.copy(remoteData, Path.of(dataCopy), HadoopData.configuration());
+            }
             int engineThreads = EngineTuning.setThreads(1); // one core per task, as one worker thread of tlb train has
             try (BarrierWorkerGroup group = new BarrierWorkerGroup(BarrierTaskContext.get(), direct)) {
                 List<TrainingListener> listeners = new ArrayList<>(List.of(group));

@@ -86,6 +86,39 @@ class SparkTrainTest {
         assertEquals(0, org.tlbjava.cli.Main.execute("evaluate", "--model", tasks.toString(), "--data", data.toString()));
     }
 
+    /**
+     * --data as a URI goes through Hadoop's file system (file: here; hdfs: and s3a: the same way):
+     * each machine trains on one local copy, the same run as from the local path, and a second
+     * run reuses the copy. A URI that names nothing is tlb's one line, exit 1.
+     */
+    @Test
+    void dataOnAHadoopFileSystemIsCopiedOnceAndTrainsTheSameRun() throws Exception {
+        String uri = data.toUri().toString();
+        String[] withUri = args("train", "--tasks", 2, "--epochs", 2, "--out", tmp.resolve("hadoop-data"));
+        withUri[List.of(withUri).indexOf("--data") + 1] = uri;
+        SparkCommandsTest.Result r = SparkCommandsTest.tlbSpark(withUri);
+        assertEquals(0, r.code(), r.out() + r.err());
+        String said = r.out().lines().filter(l -> l.startsWith("Data: " + uri + " is read from ")).findFirst()
+                .orElseThrow(() -> new AssertionError(r.out()));
+        Path copy = Path.of(said.substring(said.indexOf(" is read from ") + 14, said.indexOf(", a copy")));
+        assertTrue(Files.isRegularFile(copy.resolve("cifar-10-batches-bin/data_batch_1.bin")), copy.toString());
+        assertFalse(copy.startsWith(data), "a copy, not the data itself");
+        assertEquals(withoutSeconds(threads), withoutSeconds(tmp.resolve("hadoop-data")));
+        assertArrayEquals(Files.readAllBytes(threads.resolve("model.params")),
+                Files.readAllBytes(tmp.resolve("hadoop-data/model.params")));
+        long copied = Files.getLastModifiedTime(copy).toMillis();
+        withUri[List.of(withUri).indexOf("--out") + 1] = tmp.resolve("hadoop-data-again").toString();
+        withUri[List.of(withUri).indexOf("--epochs") + 1] = "1";
+        assertEquals(0, SparkCommandsTest.tlbSpark(withUri).code());
+        assertEquals(copied, Files.getLastModifiedTime(copy).toMillis(), "the copy is reused");
+        org.tlbjava.io.AtomicFiles.deleteTree(copy.getParent());
+        SparkCommandsTest.Result nothing = SparkCommandsTest.tlbSpark("train", "--tasks", "2", "--out",
+                tmp.resolve("never-uri").toString(), "--data", tmp.resolve("no-such-data").toUri().toString());
+        assertEquals(1, nothing.code(), nothing.out() + nothing.err());
+        assertEquals("tlb-spark: error: --data " + tmp.resolve("no-such-data").toUri() + ": no such file or directory",
+                nothing.err().strip());
+    }
+
     /** Through the driver (Spark's allGather), the same run again: the exchange changes no number. */
     @Test
     void twoTasksExchangingThroughTheDriverTrainTheSameRun() throws Exception {

@@ -57,6 +57,16 @@ public final class TrainOptions {
     /** A new run as the options describe it: its config, whether its batch was chosen, its data and directory. */
     public record NewRun(RunConfig config, Training.Batch batch, DataSource data, Path out) {}
 
+    /** --data as given, or null. */
+    public String data() {
+        return data;
+    }
+
+    /** Reads the data from {@code local} in place of --data as given (tlb-spark: this machine's copy of a Hadoop path). */
+    public void readDataFrom(String local) {
+        data = local;
+    }
+
     /** The run directory to continue, or null for a new run. */
     public Path resume() {
         return resume;
