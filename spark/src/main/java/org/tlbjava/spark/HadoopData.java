@@ -1,6 +1,7 @@
 package org.tlbjava.spark;
 
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -42,7 +43,7 @@ final class HadoopData {
     static Path localCopy(String uri, Configuration conf) {
         org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(uri);
         try {
-            FileSystem fs = source.getFileSystem(conf);
+            FileSystem fs = fileSystem(uri, conf);
             if (!fs.exists(source)) {
                 throw new TlbException("--data " + uri + ": no such file or directory");
             }
@@ -75,7 +76,7 @@ final class HadoopData {
             Files.createDirectories(folder.getParent());
             partial = Files.createTempDirectory(folder.getParent(), folder.getFileName() + ".partial-");
             org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path(uri);
-            source.getFileSystem(conf).copyToLocalFile(false, source,
+            fileSystem(uri, conf).copyToLocalFile(false, source,
                     new org.apache.hadoop.fs.Path(partial.resolve(target.getFileName().toString()).toUri()), true);
             Files.move(partial, folder, StandardCopyOption.ATOMIC_MOVE);
             partial = null;
@@ -87,6 +88,20 @@ final class HadoopData {
             if (partial != null) {
                 AtomicFiles.deleteTree(partial);
             }
+        }
+    }
+
+    /** The file system of {@code uri}; one whose connector is not on the class path is named as such. */
+    private static FileSystem fileSystem(String uri, Configuration conf) throws IOException {
+        try {
+            return new org.apache.hadoop.fs.Path(uri).getFileSystem(conf);
+        } catch (RuntimeException e) {
+            if (e.getCause() instanceof ClassNotFoundException missing) {
+                throw new TlbException("--data " + uri + ": this Spark has no connector for '"
+                        + URI.create(uri).getScheme() + ":' (" + missing.getMessage() + "); put its jars on the"
+                        + " class path (for s3a: hadoop-aws and its AWS SDK)");
+            }
+            throw e;
         }
     }
 

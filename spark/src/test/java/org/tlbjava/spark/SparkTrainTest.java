@@ -117,6 +117,13 @@ class SparkTrainTest {
         assertEquals(1, nothing.code(), nothing.out() + nothing.err());
         assertEquals("tlb-spark: error: --data " + tmp.resolve("no-such-data").toUri() + ": no such file or directory",
                 nothing.err().strip());
+        SparkCommandsTest.Result noConnector = SparkCommandsTest.tlbSpark("train", "--tasks", "2", "--out",
+                tmp.resolve("never-uri").toString(), "--data", "s3a://bucket/cifar");
+        assertEquals(1, noConnector.code(), noConnector.out() + noConnector.err());
+        assertTrue(noConnector.err().startsWith("tlb-spark: error: --data s3a://bucket/cifar: this Spark has no connector"
+                + " for 's3a:'"), noConnector.err());
+        assertEquals(1, noConnector.err().strip().lines().count(), noConnector.err());
+        assertFalse(Files.exists(tmp.resolve("never-uri")));
     }
 
     /** Through the driver (Spark's allGather), the same run again: the exchange changes no number. */
