@@ -39,8 +39,13 @@ public record TrainConfig(
         long seed,
         // what it does on this machine is measured and logged (model.EngineTuning)
         @JsonPropertyDescription("allow PyTorch's \"medium\" matmul precision (bfloat16 on CPUs that have it; float32 results where they do not)")
-        boolean mixedPrecision) {
+        boolean mixedPrecision,
+        @JsonPropertyDescription("fused: the recurrent cell's forward and backward passes in this tool's Java vector kernels;"
+                + " eager: in PyTorch operations; auto: whichever a probe at start measures faster on this machine")
+        String kernels) {
     public static final String CONSTANT = "constant";
+    public static final String FUSED = "fused";
+    public static final String EAGER = "eager";
     public static final String COSINE = "cosine";
 
     public TrainConfig {
@@ -60,6 +65,7 @@ public record TrainConfig(
             problems.add("weight_decay must be a non-negative number, got " + weightDecay);
         }
         Checks.oneOf(problems, "lr_schedule", lrSchedule, CONSTANT, COSINE);
+        Checks.oneOf(problems, "kernels", kernels, "auto", FUSED, EAGER);
         Checks.oneOf(problems, "weight_decay_on", weightDecayOn, "all", "weights");
         if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
             problems.add("warmup_epochs must be in [0, epochs], got " + warmupEpochs);

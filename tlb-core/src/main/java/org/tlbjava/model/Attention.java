@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import java.util.List;
 import org.tlbjava.config.ModelConfig;
 
 /**
@@ -24,6 +25,7 @@ import org.tlbjava.config.ModelConfig;
  * equations above.
  */
 final class Attention extends Module {
+    private final int dim;
     private final int heads;
     private final int keyDim;
     private final Dropout dropout;
@@ -49,7 +51,7 @@ final class Attention extends Module {
             NDArray kvWeight, NDArray kvBias, NDArray outWeight, NDArray outBias) {}
 
     Attention(ModelConfig c, Dropout dropout) {
-        int dim = c.embedDim();
+        this.dim = c.embedDim();
         this.heads = c.numHeads();
         this.keyDim = c.keyDim();
         this.dropout = dropout;
@@ -64,6 +66,10 @@ final class Attention extends Module {
         key = addChildBlock("key", new Dense(dim, inner, KerasInit.glorotUniform(dim, heads, keyDim)));
         value = addChildBlock("value", new Dense(dim, inner, KerasInit.glorotUniform(dim, heads, keyDim)));
         output = addChildBlock("attention_output", new Dense(inner, dim, KerasInit.glorotUniform(heads, keyDim, dim)));
+    }
+
+    int dim() {
+        return dim;
     }
 
     /** The folded weights; made once per forward pass and used for every chunk. */
@@ -134,5 +140,144 @@ final class Attention extends Module {
         long batch = x.getShape().get(0);
         long tokens = x.getShape().get(2);
         return x.transpose(0, 2, 1, 3).reshape(batch, tokens, (long) heads * keyDim);
+    }
+
+    /**
+     * What the fused backward reads of a fused forward call: the standardized inputs, the
+     * projections (q, k, v of a self-attention side by side in one array; q apart from k, v
+     * otherwise), the attention weights before dropout and its mask (or null), and the mixed
+     * values. Rows are batch-major: query row b * queries + t.
+     */
+    record FusedTape(FusedMath.Standardized query, FusedMath.Standardized keyValue, float[] queryProjection,
+            float[] keyValueProjection, float[] probs, float[] mask, float[] mixed, int batch, int queries, int keys) {}
+
+    /** Where q, k and v of a call lie: q row t at q[qOffset + t * qStride], k and v alike. */
+    private record Layout(int qOffset, int qStride, int kOffset, int vOffset, int kvStride) {}
+
+    private Layout layout(boolean self) {
+        int inner = heads * keyDim;
+        return self ? new Layout(0, 3 * inner, inner, 2 * inner, 3 * inner) : new Layout(0, inner, 0, inner, 2 * inner);
+    }
+
+    /** The fused path's folded projections of the query input: q, k and v for self-attention, else q. */
+    private FoldedProjection queryFold(FusedPass p, boolean self) {
+        return self ? p.folded(List.of(query, key, value), List.of(queryNorm, keyNorm, valueNorm))
+                : p.folded(List.of(query), List.of(queryNorm));
+    }
+
+    private FoldedProjection keyValueFold(FusedPass p) {
+        return p.folded(List.of(key, value), List.of(keyNorm, valueNorm));
+    }
+
+    /**
+     * Fused path of {@link #forward}: out[batch * queries, dim] = queries + Wo (dropout(probs) v).
+     * The same array as {@code queries} and {@code keysValues} is self-attention.
+     */
+    FusedTape fusedForward(FusedPass p, float[] queries, int tq, float[] keysValues, int tk, int batch, float[] out) {
+        boolean self = keysValues == queries;
+        int rq = batch * tq;
+        int rk = batch * tk;
+        int inner = heads * keyDim;
+        Layout at = layout(self);
+        FusedMath.Standardized sq = p.standardize(queries, rq, dim);
+        FusedMath.Standardized skv = self ? sq : p.standardize(keysValues, rk, dim);
+        FoldedProjection qFold = queryFold(p, self);
+        float[] qs = p.take(rq * qFold.width());
+        qFold.forward(sq.xhat(), rq, qs);
+        float[] kvs = qs;
+        if (!self) {
+            FoldedProjection kvFold = keyValueFold(p);
+            kvs = p.take(rk * kvFold.width());
+            kvFold.forward(skv.xhat(), rk, kvs);
+        }
+        int n = batch * heads * tq * tk;
+        float[] probs = p.take(n);
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int t = 0; t < tq; t++) {
+                    int row = ((b * heads + h) * tq + t) * tk;
+                    int qo = at.qOffset() + (b * tq + t) * at.qStride() + h * keyDim;
+                    for (int s = 0; s < tk; s++) {
+                        int ko = at.kOffset() + (b * tk + s) * at.kvStride() + h * keyDim;
+                        probs[row + s] = scale * FusedMath.dot(qs, qo, kvs, ko, keyDim);
+                    }
+                }
+            }
+        }
+        FusedMath.softmaxRows(probs, batch * heads * tq, tk);
+        float[] mask = p.training && dropoutRate > 0 ? dropout.mask(p.take(n), n, dropoutRate) : null;
+        float[] mixed = p.zeros(rq * inner);
+        for (int b = 0; b < batch; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int t = 0; t < tq; t++) {
+                    int row = ((b * heads + h) * tq + t) * tk;
+                    int mo = (b * tq + t) * inner + h * keyDim;
+                    for (int s = 0; s < tk; s++) {
+                        float w = mask == null ? probs[row + s] : probs[row + s] * mask[row + s];
+                        FusedMath.axpy(w, kvs, at.vOffset() + (b * tk + s) * at.kvStride() + h * keyDim, mixed, mo, keyDim);
+                    }
+                }
+            }
+        }
+        output.fusedForward(p, mixed, rq, out);
+        FusedMath.addInto(queries, out, rq * dim);
+        return new FusedTape(sq, skv, qs, kvs, probs, mask, mixed, batch, tq, tk);
+    }
+
+    /**
+     * Fused path of the backward pass: the weights' gradients, and the inputs' gradients added
+     * to {@code dQueries} and {@code dKeysValues} (one array for self-attention).
+     */
+    void fusedBackward(FusedPass p, FusedTape t, float[] dOut, float[] dQueries, float[] dKeysValues) {
+        boolean self = t.keyValue() == t.query();
+        int tq = t.queries();
+        int tk = t.keys();
+        int rq = t.batch() * tq;
+        int rk = t.batch() * tk;
+        int inner = heads * keyDim;
+        Layout at = layout(self);
+        float[] dMixed = p.take(rq * inner);
+        output.fusedBackward(p, t.mixed(), dOut, rq, dMixed, false);
+        FusedMath.addInto(dOut, dQueries, rq * dim);
+        FoldedProjection qFold = queryFold(p, self);
+        float[] dqs = p.zeros(rq * qFold.width());
+        FoldedProjection kvFold = self ? qFold : keyValueFold(p);
+        float[] dkvs = self ? dqs : p.zeros(rk * kvFold.width());
+        float[] qs = t.queryProjection();
+        float[] kvs = t.keyValueProjection();
+        float[] dProbs = new float[tk];
+        float[] probs = t.probs();
+        float[] mask = t.mask();
+        for (int b = 0; b < t.batch(); b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < tq; i++) {
+                    int row = ((b * heads + h) * tq + i) * tk;
+                    int mo = (b * tq + i) * inner + h * keyDim;
+                    int qo = at.qOffset() + (b * tq + i) * at.qStride() + h * keyDim;
+                    float expected = 0;
+                    for (int s = 0; s < tk; s++) {
+                        int vo = at.vOffset() + (b * tk + s) * at.kvStride() + h * keyDim;
+                        float m = mask == null ? 1 : mask[row + s];
+                        FusedMath.axpy(probs[row + s] * m, dMixed, mo, dkvs, vo, keyDim);
+                        dProbs[s] = m * FusedMath.dot(dMixed, mo, kvs, vo, keyDim);
+                        expected += probs[row + s] * dProbs[s];
+                    }
+                    for (int s = 0; s < tk; s++) {
+                        int ko = at.kOffset() + (b * tk + s) * at.kvStride() + h * keyDim;
+                        float dScore = scale * probs[row + s] * (dProbs[s] - expected);
+                        FusedMath.axpy(dScore, kvs, ko, dqs, qo, keyDim);
+                        FusedMath.axpy(dScore, qs, qo, dkvs, ko, keyDim);
+                    }
+                }
+            }
+        }
+        float[] dxq = p.zeros(rq * dim);
+        qFold.backward(t.query().xhat(), dqs, rq, dxq);
+        FusedMath.standardizeBackward(t.query(), dxq, dQueries);
+        if (!self) {
+            float[] dxkv = p.zeros(rk * dim);
+            kvFold.backward(t.keyValue().xhat(), dkvs, rk, dxkv);
+            FusedMath.standardizeBackward(t.keyValue(), dxkv, dKeysValues);
+        }
     }
 }

@@ -20,4 +20,9 @@ final class AttentionBlock extends Module {
         Attention.Result attended = attention.forward(pass, query, keyValue);
         return new Attention.Result(ffn.forward(pass, attended.out()), attended.probs());
     }
+
+    /** This block as a layer of the fused recurrence; {@code readsState}: its keys and values are the state. */
+    FusedRecurrence.Layer fusedLayer(boolean readsState) {
+        return new FusedRecurrence.Layer(attention, ffn, readsState);
+    }
 }

@@ -33,4 +33,13 @@ final class AttentionWithFfn extends Module {
     private Attention.Result withFfn(Pass pass, Attention.Result attended) {
         return new Attention.Result(ffn.forward(pass, attended.out()), attended.probs());
     }
+
+    /**
+     * This block as a layer of the fused recurrence: the fast attention (which reads its own
+     * stream as keys and values) or, with {@code slow}, the slow one (which reads the state).
+     * The bottleneck is the fast attention of the TLB block, with the state as its query.
+     */
+    FusedRecurrence.Layer fusedLayer(boolean slow) {
+        return new FusedRecurrence.Layer(slow ? slowAttention : fastAttention, ffn, slow);
+    }
 }

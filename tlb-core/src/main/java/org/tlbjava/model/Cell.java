@@ -17,4 +17,13 @@ interface Cell {
 
     /** Cross-attention calls per chunk, the bottleneck's included. */
     int crossAttentionCalls();
+
+    /** The recurrence over all chunks on the fused path, with this cell's weights. */
+    FusedRecurrence fused();
+
+    /** The fused path's state before the first chunk, [batch, state vectors, embed_dim] row-major. */
+    float[] fusedInitialState(FusedPass p, int batch);
+
+    /** Takes the gradient of {@link #fusedInitialState} (a learned state's parameters get it). */
+    void fusedInitialStateBackward(FusedPass p, float[] dState, int batch);
 }

@@ -8,6 +8,8 @@ import ai.djl.training.initializer.Initializer;
 
 /** y = x W + b over the last axis. W is stored (out, in) for the engine's fused linear op. */
 final class Dense extends Module {
+    private final int in;
+    private final int out;
     private final Parameter weight;
     private final Parameter bias;
 
@@ -18,6 +20,8 @@ final class Dense extends Module {
 
     /** A projection whose Keras kernel has another shape (and so other fans), e.g. attention's 3-D kernels. */
     Dense(int in, int out, Initializer kernelInit) {
+        this.in = in;
+        this.out = out;
         weight = param("weight", Parameter.Type.WEIGHT, new Shape(out, in), kernelInit);
         bias = param("bias", Parameter.Type.BIAS, new Shape(out), Parameter.Type.BIAS.getInitializer());
     }
@@ -38,5 +42,37 @@ final class Dense extends Module {
 
     NDArray forward(Pass pass, NDArray x) {
         return Linear.linear(x, pass.value(weight), pass.value(bias)).singletonOrThrow();
+    }
+
+    int in() {
+        return in;
+    }
+
+    int out() {
+        return out;
+    }
+
+    Parameter weightParameter() {
+        return weight;
+    }
+
+    Parameter biasParameter() {
+        return bias;
+    }
+
+    /** Fused path: y[rows, out] = x[rows, in] Wᵀ + b. */
+    void fusedForward(FusedPass p, float[] x, int rows, float[] y) {
+        float[] b = p.value(bias);
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(b, 0, y, r * out, out);
+        }
+        Gemm.gemm(rows, out, in, x, 0, in, 1, p.transposed(weight, out, in), 0, out, y, 0, out, true);
+    }
+
+    /** Fused path: dW += dyᵀ x, db += Σ dy, and dx = dy W (added to dx when {@code accumulate}). */
+    void fusedBackward(FusedPass p, float[] x, float[] dy, int rows, float[] dx, boolean accumulate) {
+        Gemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, p.gradient(weight), 0, in, true);
+        FusedMath.addColumnSums(dy, rows, out, p.gradient(bias));
+        Gemm.gemm(rows, in, out, dy, 0, out, 1, p.value(weight), 0, in, dx, 0, in, accumulate);
     }
 }

@@ -30,20 +30,28 @@ final class Dropout {
         if (!training || rate == 0) {
             return x;
         }
-        int dropBelow = Math.round(rate * (1 << UNIFORM_BITS));
-        float keptScale = 1 / (1 - rate);
         int n = Math.toIntExact(x.size());
-        FloatBuffer mask = staging(n);
-        for (int i = 0; i < n; i += 2) { // two 24-bit draws from each 64-bit one
-            long bits = random.nextLong();
-            mask.put(i, (int) (bits >>> 40) < dropBelow ? 0 : keptScale);
-            if (i + 1 < n) {
-                mask.put(i + 1, (int) (bits & UNIFORM_MASK) < dropBelow ? 0 : keptScale);
-            }
-        }
+        staging(n).put(mask(new float[n], n, rate), 0, n);
         try (NDArray view = x.getManager().create(staging, x.getShape(), DataType.FLOAT32)) {
             return x.mul(view.duplicate()); // the engine's own copy: the staging buffer is reused
         }
+    }
+
+    /**
+     * Fills the first n elements of {@code mask} with the next mask of this sequence: 0 with
+     * probability {@code rate}, else 1 / (1 - rate). {@link #apply} multiplies by the same masks.
+     */
+    float[] mask(float[] mask, int n, float rate) {
+        int dropBelow = Math.round(rate * (1 << UNIFORM_BITS));
+        float keptScale = 1 / (1 - rate);
+        for (int i = 0; i < n; i += 2) { // two 24-bit draws from each 64-bit one
+            long bits = random.nextLong();
+            mask[i] = (int) (bits >>> 40) < dropBelow ? 0 : keptScale;
+            if (i + 1 < n) {
+                mask[i + 1] = (int) (bits & UNIFORM_MASK) < dropBelow ? 0 : keptScale;
+            }
+        }
+        return mask;
     }
 
     /**

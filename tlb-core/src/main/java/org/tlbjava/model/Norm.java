@@ -9,11 +9,13 @@ import ai.djl.training.initializer.Initializer;
 /** LayerNorm over the last axis, epsilon 1e-5 as every LayerNorm in the reference; gamma=1, beta=0. */
 final class Norm extends Module {
     static final float EPSILON = 1e-5f;
+    private final int dim;
     private final Shape normalized;
     private final Parameter gamma;
     private final Parameter beta;
 
     Norm(int dim) {
+        this.dim = dim;
         normalized = new Shape(dim);
         gamma = param("gamma", Parameter.Type.GAMMA, normalized, Initializer.ONES);
         beta = param("beta", Parameter.Type.BETA, normalized, Initializer.ZEROS);
@@ -29,5 +31,13 @@ final class Norm extends Module {
 
     NDArray forward(Pass pass, NDArray x) {
         return LayerNorm.layerNorm(x, normalized, pass.value(gamma), pass.value(beta), EPSILON).singletonOrThrow();
+    }
+
+    Parameter gammaParameter() {
+        return gamma;
+    }
+
+    Parameter betaParameter() {
+        return beta;
     }
 }

@@ -28,6 +28,7 @@ final class PaperCell extends Module implements Cell {
     private final AttentionBlock bottleneck;
     private final Parameter initialState;
     private NDArray statePosition;
+    private final FusedRecurrence fused;
 
     PaperCell(ModelConfig c, Dropout dropout) {
         r = c.r();
@@ -42,6 +43,15 @@ final class PaperCell extends Module implements Cell {
         bottleneck = addChildBlock("bottleneck", new AttentionBlock(c, dropout));
         initialState = c.learnedState() ? param("initial_state", Parameter.Type.WEIGHT, new Shape(stateTokens, dim),
                 KerasInit.uniform(0.05f)) : null;
+        List<FusedRecurrence.Layer> layers = new ArrayList<>();
+        for (int layer = 0; layer < selfAttention.size(); layer++) {
+            layers.add(selfAttention.get(layer).fusedLayer(false));
+            if (layer % r == 0) {
+                layers.add(readState.get(layer / r).fusedLayer(true));
+            }
+        }
+        fused = new FusedRecurrence(layers, bottleneck.fusedLayer(false), sinusoid(stateTokens, dim), c.numChunks(),
+                c.chunkSize(), stateTokens, dim);
     }
 
     @Override
@@ -92,5 +102,32 @@ final class PaperCell extends Module implements Cell {
     public void initialize(NDManager manager, DataType dataType, Shape... inputShapes) {
         super.initialize(manager, dataType, inputShapes);
         statePosition = manager.create(sinusoid(stateTokens, dim), new Shape(stateTokens, dim));
+    }
+
+    @Override
+    public FusedRecurrence fused() {
+        return fused;
+    }
+
+    @Override
+    public float[] fusedInitialState(FusedPass p, int batch) {
+        int size = stateTokens * dim;
+        float[] state = p.zeros(batch * size);
+        if (initialState != null) {
+            for (int b = 0; b < batch; b++) {
+                System.arraycopy(p.value(initialState), 0, state, b * size, size);
+            }
+        }
+        return state;
+    }
+
+    @Override
+    public void fusedInitialStateBackward(FusedPass p, float[] dState, int batch) {
+        if (initialState != null) {
+            int size = stateTokens * dim;
+            for (int b = 0; b < batch; b++) {
+                FusedMath.axpy(1f, dState, b * size, p.gradient(initialState), 0, size);
+            }
+        }
     }
 }

@@ -19,6 +19,7 @@ final class RecurrentCell extends Module implements Cell {
     private final int dim;
     private final List<AttentionWithFfn> perceptualModule = new ArrayList<>();
     private final AttentionWithFfn tlbModule;
+    private final FusedRecurrence fused;
 
     RecurrentCell(ModelConfig c, Dropout dropout) {
         r = c.r();
@@ -32,6 +33,15 @@ final class RecurrentCell extends Module implements Cell {
             }
         }
         tlbModule = addChildBlock("tlb_cross_attn_ffn", new AttentionWithFfn(c, dropout, false));
+        List<FusedRecurrence.Layer> layers = new ArrayList<>();
+        for (int i = 0; i < perceptualModule.size(); i++) {
+            layers.add(perceptualModule.get(i).fusedLayer(false));
+            if (i % r == 0) {
+                layers.add(perceptualModule.get(i).fusedLayer(true));
+            }
+        }
+        fused = new FusedRecurrence(layers, tlbModule.fusedLayer(false), null, c.numChunks(), c.chunkSize(),
+                stateLength, dim);
     }
 
     /** The block at list position {@code position}; it is called on the slow stream when position % r == 0. */
@@ -68,5 +78,20 @@ final class RecurrentCell extends Module implements Cell {
         }
         Attention.Result tlb = tlbModule.fast(pass, slowStream, fastStream);
         return new Step(fastStream, tlb.out(), tlb.probs());
+    }
+
+    @Override
+    public FusedRecurrence fused() {
+        return fused;
+    }
+
+    @Override
+    public float[] fusedInitialState(FusedPass p, int batch) {
+        return p.zeros(batch * stateLength * dim);
+    }
+
+    @Override
+    public void fusedInitialStateBackward(FusedPass p, float[] dState, int batch) {
+        // zeros: nothing learns from it
     }
 }

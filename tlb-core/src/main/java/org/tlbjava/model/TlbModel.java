@@ -11,9 +11,11 @@ import ai.djl.nn.Block;
 import ai.djl.nn.Parameter;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
+import java.nio.FloatBuffer;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.RunConfig;
 
@@ -33,6 +35,8 @@ public final class TlbModel extends Module {
     private final Norm stateNorm;
     private final Dense head;
     private final Dropout dropout = new Dropout();
+    /** The fused path's arrays for this replica's training passes (one thread trains a replica at a time). */
+    private final FusedPass.Workspace workspace = new FusedPass.Workspace();
 
     TlbModel(RunConfig config) {
         this.config = config;
@@ -104,6 +108,11 @@ public final class TlbModel extends Module {
     public NDArray forward(ParameterStore ps, NDArray images, boolean training, List<NDArray> bottleneckAttention) {
         Pass pass = new Pass(this, ps, training, images.getManager(), shape.embedDim());
         NDArray chunks = patchLayer.forward(pass, images);
+        if (fused() && bottleneckAttention == null) {
+            FusedPass fusedPass = new FusedPass(pass, dropout, null);
+            FusedRecurrence.Tape tape = fusedCell(fusedPass, chunks);
+            return readout(pass, readIn(chunks.getManager(), tape, false));
+        }
         NDArray state = cell.initialState(pass, chunks);
         NDArray fast = null;
         // One split, not a select per chunk: each select's backward pass writes a zero-filled
@@ -127,9 +136,76 @@ public final class TlbModel extends Module {
                 bottleneckAttention.add(step.bottleneckProbs());
             }
         }
-        NDArray features = stateNorm != null ? stateNorm.forward(pass, state).mean(new int[] {1})
-                : fast.mean(new int[] {1});
+        return readout(pass, shape.stateReadout() ? state : fast);
+    }
+
+    /** Logits from what the head reads: the last state (LayerNormed) or the last chunk's fast stream, averaged over its vectors. */
+    private NDArray readout(Pass pass, NDArray read) {
+        NDArray features = stateNorm != null ? stateNorm.forward(pass, read).mean(new int[] {1}) : read.mean(new int[] {1});
         return head.forward(pass, features);
+    }
+
+    /** The logits and loss of a training micro-batch. */
+    public record Trained(NDArray logits, NDArray loss) {}
+
+    /**
+     * A training pass: logits, the loss {@code lossOf} gives them, and that loss's gradient added
+     * to the parameters' gradients. On the fused path the engine runs the stem, the readout, the
+     * head and the loss with their backward passes, and the recurrent cell's run in Java between.
+     */
+    public Trained train(ParameterStore ps, NDArray images, UnaryOperator<NDArray> lossOf) {
+        if (!fused()) {
+            NDArray logits = forward(ps, images, true);
+            NDArray loss = lossOf.apply(logits);
+            backward(loss);
+            return new Trained(logits, loss);
+        }
+        NDManager manager = images.getManager();
+        Pass pass = new Pass(this, ps, true, manager, shape.embedDim());
+        NDArray chunks = patchLayer.forward(pass, images);
+        FusedPass fusedPass = new FusedPass(pass, dropout, workspace);
+        FusedRecurrence.Tape tape = fusedCell(fusedPass, chunks);
+        NDArray read = readIn(manager, tape, true);
+        NDArray logits = readout(pass, read);
+        NDArray loss = lossOf.apply(logits);
+        backward(loss);
+        float[] dRead = read.getGradient().toFloatArray();
+        int batch = tape.batch();
+        float[] dChunks = fusedPass.zeros(Math.toIntExact(chunks.size()));
+        float[] dInitial = cell.fused().backward(fusedPass, tape, shape.stateReadout() ? null : dRead,
+                shape.stateReadout() ? dRead : null, dChunks);
+        cell.fusedInitialStateBackward(fusedPass, dInitial, batch);
+        FusedPass.backward(chunks, dChunks, manager);
+        fusedPass.addGradientsToEngine(manager);
+        return new Trained(logits, loss);
+    }
+
+    /** Backpropagates a scalar loss into the parameters' gradients. */
+    public static void backward(NDArray loss) {
+        FusedPass.backward(loss, new float[] {1f}, loss.getManager());
+    }
+
+    /** Whether this model's recurrent cell runs on the fused path. */
+    private boolean fused() {
+        return Kernels.choose(config).fused();
+    }
+
+    private FusedRecurrence.Tape fusedCell(FusedPass fusedPass, NDArray chunks) {
+        int batch = Math.toIntExact(chunks.getShape().get(0));
+        return cell.fused().forward(fusedPass, chunks.toFloatArray(), cell.fusedInitialState(fusedPass, batch), batch);
+    }
+
+    /** What the head reads of the fused cell's output, as the engine's array; a gradient is kept for it when {@code training}. */
+    private NDArray readIn(NDManager manager, FusedRecurrence.Tape tape, boolean training) {
+        boolean state = shape.stateReadout();
+        int vectors = state ? shape.stateLength() : shape.chunkSize();
+        Shape readShape = new Shape(tape.batch(), vectors, shape.embedDim());
+        NDArray read = manager.create(FloatBuffer.wrap(state ? tape.state() : tape.fast(), 0, Math.toIntExact(readShape.size())),
+                readShape);
+        if (training) {
+            read.setRequiresGradient(true);
+        }
+        return read;
     }
 
     /**

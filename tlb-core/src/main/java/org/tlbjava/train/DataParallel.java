@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.nn.Parameter;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.ParameterStore;
 import ai.djl.util.Pair;
@@ -238,13 +237,6 @@ public final class DataParallel implements AutoCloseable {
                 throw err;
             }
             throw new IllegalStateException(e.getCause());
-        }
-    }
-
-    /** Backpropagates a scalar loss into its replica's gradients (any worker thread may call it). */
-    public static void backward(NDArray loss) {
-        try (NDArray seed = loss.onesLike()) {
-            JniUtils.backward((PtNDArray) loss, (PtNDArray) seed, false, false);
         }
     }
 

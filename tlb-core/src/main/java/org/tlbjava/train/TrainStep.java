@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
+import org.tlbjava.model.TlbModel;
 
 /**
  * The step maths of training, apart from any run: the loss, the forward and backward passes of
@@ -64,11 +65,9 @@ public final class TrainStep {
             try (NDScope temporaries = new NDScope()) {
                 NDArray images = Evaluation.images(manager, batch, config, from, size);
                 NDArray labels = manager.create(Arrays.copyOfRange(batch.labels(), from, from + size));
-                NDArray logits = replica.forward(ps, images, true);
-                NDArray loss = loss(logits, labels, config, batch.size());
-                DataParallel.backward(loss);
-                float correct = logits.argMax(-1).toType(DataType.INT32, false).eq(labels).sum().getLong();
-                return new float[] {loss.getFloat(), correct};
+                TlbModel.Trained pass = replica.train(ps, images, logits -> loss(logits, labels, config, batch.size()));
+                float correct = pass.logits().argMax(-1).toType(DataType.INT32, false).eq(labels).sum().getLong();
+                return new float[] {pass.loss().getFloat(), correct};
             }
         });
         float loss = 0;

@@ -22,6 +22,7 @@ import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.Resolution;
 import org.tlbjava.data.Splits;
 import org.tlbjava.model.EngineTuning;
+import org.tlbjava.model.Kernels;
 import org.tlbjava.model.MemoryEstimate;
 import org.tlbjava.model.TlbModel;
 
@@ -113,6 +114,7 @@ final class Trainer {
                         + " workers", config.model().variant(), model.parameterCount(), config.train().batchSize(), step.microBatchSize(),
                         workers.workers()));
                 say(log, "Compute: " + matmuls.description() + " (mixed_precision " + config.train().mixedPrecision() + ")");
+                say(log, "Recurrent cell: " + Kernels.choose(config).description());
                 say(log, "Recipe: " + recipe());
                 RunEta eta = new RunEta((long) config.train().epochs() * stepsPerEpoch(), optimizer.steps(), data.val().size());
                 for (int epoch = startEpoch; epoch < config.train().epochs(); epoch++) {
