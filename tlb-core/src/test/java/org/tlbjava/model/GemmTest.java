@@ -173,7 +173,8 @@ class GemmTest {
     @Test
     void offsetsAndPaddedStrides() {
         long seed = 1000;
-        int[][] sizes = {{5, 10, 7}, {4, 64, 64}, {9, 33, 17}, {17, 100, 3}, {8, 8, 64}, {33, 1, 33}, {1, 65, 2}, {12, 200, 40}};
+        int[][] sizes = {{5, 10, 7}, {4, 64, 64}, {9, 33, 17}, {17, 100, 3}, {8, 8, 64}, {33, 1, 33}, {1, 65, 2}, {12, 200, 40},
+            {19, 90, 300}, {33, 200, 129}}; // the last: p in blocks (Gemm.KC), column tails, a row past the last 4
         for (int[] s : sizes) {
             for (boolean transposed : new boolean[] {false, true}) {
                 for (boolean accumulate : new boolean[] {false, true}) {
