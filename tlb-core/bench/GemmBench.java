@@ -1,8 +1,8 @@
 package org.tlbjava.model;
 
 import java.lang.invoke.MethodHandle;
-import java.lang.management.ManagementFactory;
 import java.lang.invoke.MethodHandles;
+import java.lang.management.ManagementFactory;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.Locale;
@@ -17,8 +17,9 @@ import java.util.SplittableRandom;
  * </pre>
  * FILTER keeps the shapes whose "name MxNxK" contains it (e.g. {@code 1024x}).
  * Each figure is the median of 9 repeats (each at least SECONDS_PER_REPEAT, default 0.1 s, of the
- * thread's CPU time, calls back to back) after 2.5 s of warm-up over every shape. Gemm is package-private and this file runs
- * in the source launcher's class loader, so it is called through a method handle.
+ * thread's CPU time, calls back to back) after 2.5 s of warm-up over every shape; B/call is what a
+ * Gemm call allocates (0: C2 kept every vector in registers). Gemm is package-private and this
+ * file runs in the source launcher's class loader, so it is called through a method handle.
  */
 public final class GemmBench {
     private static final MethodHandle GEMM = gemmHandle();
@@ -94,7 +95,7 @@ public final class GemmBench {
         GEMM.invokeExact(s.m, s.n, s.k, d.a, 0, s.aRow(), s.aCol(), d.b, 0, s.n, d.c, 0, s.n, false);
     }
 
-    /** The naive loop: C = 0, then for i, p, j: C(i,j) += A(i,p) * B(p,j) (C2 vectorizes the j loop itself). */
+    /** The naive loop: C = 0, then for i, p, j: C(i,j) += A(i,p) * B(p,j), as C2 compiles it. */
     static void naive(Data d) {
         Shape s = d.s;
         int m = s.m, n = s.n, k = s.k, aRow = s.aRow(), aCol = s.aCol();
