@@ -46,6 +46,8 @@ public final class GemmBench {
         new Shape("forward/input grad", 1024, 192, 64, false),
         new Shape("forward/input grad", 1024, 256, 64, false),
         new Shape("forward/input grad", 1024, 64, 256, false),
+        new Shape("input grad", 1024, 64, 128, false),
+        new Shape("input grad", 1024, 64, 192, false),
         new Shape("weight grad, A^T", 64, 64, 1024, true),
         new Shape("weight grad, A^T", 64, 256, 1024, true),
         new Shape("weight grad, A^T", 256, 64, 1024, true),

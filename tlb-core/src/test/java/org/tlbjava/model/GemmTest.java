@@ -133,12 +133,16 @@ class GemmTest {
         for (int n : new int[] {64, 128, 192, 256}) {
             shapes.add(Layout.plain(1024, n, 64)); // forward; the input gradient has the same shapes
         }
-        shapes.add(Layout.plain(1024, 64, 256));
+        for (int k : new int[] {128, 192, 256}) {
+            shapes.add(Layout.plain(1024, 64, k)); // the input gradients (n and k swapped); k = 256 also forward
+        }
         for (int m : new int[] {64, 256}) {
             for (int n : new int[] {64, 256}) {
                 shapes.add(Layout.transposedA(m, n, 1024)); // weight gradient: A(i,p) = dy[p*m+i]
             }
         }
+        shapes.add(Layout.transposedA(128, 64, 1024));
+        shapes.add(Layout.transposedA(192, 64, 1024));
         shapes.add(Layout.plain(8, 8, 64)); // attention, per image
         shapes.add(Layout.plain(8, 64, 8));
         shapes.add(Layout.plain(128, 10, 64)); // the head
