@@ -1,7 +1,6 @@
 package org.tlbjava.model;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -12,16 +11,29 @@ import jdk.incubator.vector.VectorSpecies;
  * 8 with AVX2) and C is computed in register tiles: 4 rows by 4 vectors (16 accumulators) where
  * the machine has 32 vector registers, 4 rows by 2 vectors (8 accumulators) where it has 16. For
  * each p the tile's vectors of row p of B are loaded once and each A(i,p) is broadcast and fused
- * into them ({@code fma}). The columns past the last whole vector are one masked vector; rows past
- * the last group of 4 go one at a time. Nothing is allocated on the way: C2 keeps the vectors in
- * registers.
+ * into them ({@code fma}). The columns past the last whole vector are one vector whose lanes past n
+ * are computed and dropped; rows past the last group of 4 go one at a time. Nothing is allocated
+ * on the way: C2 keeps the vectors in registers.
+ *
+ * <p>For cache, p goes in blocks of {@link #KC} and each block's panel of B for a tile's columns
+ * (KC x 64 floats, 32 KB) is copied to a contiguous buffer (one per thread), where it stays in L1
+ * for every row of C: read in place, a row stride of 1 KB (n = 256) maps the panel onto a quarter
+ * of L1's sets (n = 256 ran at 2/3 of the speed of n = 64 before the copy).
  */
 final class Gemm {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    /** The vectors of columns in the main tile: 4 with 512-bit vectors (32 registers), else 2. */
+    /** 4 vectors of columns in the main tile with 512-bit vectors (32 registers), else 2. */
     private static final boolean WIDE = S.vectorBitSize() >= 512;
     private static final int MR = 4;
+    /**
+     * The p of one block: a panel of B of 32 KB (128 with AVX-512; on this project's EPYC 64 and 256
+     * measured slower, and k = 1024 in one block 10-30% slower on the weight gradients).
+     */
+    static final int KC = 8192 / ((WIDE ? 4 : 2) * L);
+    /** Rows of C from which a panel of B is worth copying (4 register tiles read it). */
+    private static final int PACK_ROWS = 16;
+    private static final ThreadLocal<float[]> PANEL = ThreadLocal.withInitial(() -> new float[KC * (WIDE ? 4 : 2) * L]);
 
     private Gemm() {
     }
@@ -41,69 +53,99 @@ final class Gemm {
         if (m == 0 || n == 0) {
             return;
         }
-        // column blocks outside: a block's panel of B (k x 64 floats) stays in cache for every row block
+        float[] panel = m >= PACK_ROWS && n >= 2 * L ? PANEL.get() : null;
+        int p0 = 0;
+        do { // once when k = 0: C = 0 unless accumulating
+            int kc = Math.min(KC, k - p0);
+            columns(m, n, kc, a, aOff + p0 * aCol, aRow, aCol, b, bOff + p0 * ldb, ldb, c, cOff, ldc,
+                    accumulate || p0 > 0, panel);
+            p0 += kc;
+        } while (p0 < k);
+    }
+
+    /** C(.., j) (+)= the product over kc p: column blocks outside, so that a panel of B serves every row. */
+    private static void columns(int m, int n, int kc, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
+                                int ldb, float[] c, int cOff, int ldc, boolean accumulate, float[] panel) {
         int j = 0;
         if (WIDE) {
             for (; j + 4 * L <= n; j += 4 * L) {
-                rows4x4(m, j, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+                if (panel != null && ldb != 4 * L) {
+                    pack(kc, 4, b, bOff + j, ldb, panel);
+                    rows4x4(m, kc, a, aOff, aRow, aCol, panel, 0, 4 * L, c, cOff + j, ldc, accumulate);
+                } else {
+                    rows4x4(m, kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, accumulate);
+                }
             }
         }
         for (; j + 2 * L <= n; j += 2 * L) {
-            rows4x2(m, j, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+            if (panel != null && ldb != 2 * L) {
+                pack(kc, 2, b, bOff + j, ldb, panel);
+                rows4x2(m, kc, a, aOff, aRow, aCol, panel, 0, 2 * L, c, cOff + j, ldc, accumulate);
+            } else {
+                rows4x2(m, kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, accumulate);
+            }
         }
         for (; j < n; j += L) {
-            rows4x1(m, j, Math.min(L, n - j), k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+            rows4x1(m, Math.min(L, n - j), kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, accumulate);
         }
     }
 
-    /** Columns j .. j+4L-1 of every row. */
-    private static void rows4x4(int m, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
-        int i = 0;
-        for (; i + MR <= m; i += MR) {
-            tile4x4(i, j, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
-        }
-        for (; i < m; i++) {
-            for (int v = 0; v < 4; v++) {
-                tile1x1(i, j + v * L, L, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+    /** panel[p * nv*L + t] = b[bi + p*ldb + t] for p &lt; kc, t &lt; nv*L. */
+    private static void pack(int kc, int nv, float[] b, int bi, int ldb, float[] panel) {
+        int w = nv * L;
+        for (int p = 0, to = 0; p < kc; p++, bi += ldb, to += w) {
+            for (int v = 0; v < w; v += L) {
+                FloatVector.fromArray(S, b, bi + v).intoArray(panel, to + v);
             }
         }
     }
 
-    /** Columns j .. j+2L-1 of every row. */
-    private static void rows4x2(int m, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+    /** 4L columns of every row; B(p, 0) = b[bi + p*ldb], C(i, 0) = c[ci + i*ldc]. */
+    private static void rows4x4(int m, int k, float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
-            tile4x2(i, j, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+            tile4x4(k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, accumulate);
         }
         for (; i < m; i++) {
-            tile1x1(i, j, L, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
-            tile1x1(i, j + L, L, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+            for (int v = 0; v < 4 * L; v += L) {
+                tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi + v, ldb, c, ci + i * ldc + v, accumulate);
+            }
         }
     }
 
-    /** Columns j .. j+w-1 (w &lt;= L, one vector, masked when w &lt; L) of every row. */
-    private static void rows4x1(int m, int j, int w, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+    /** 2L columns of every row. */
+    private static void rows4x2(int m, int k, float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
-            tile4x1(i, j, w, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+            tile4x2(k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, accumulate);
         }
         for (; i < m; i++) {
-            tile1x1(i, j, w, k, a, aOff, aRow, aCol, b, bOff, ldb, c, cOff, ldc, accumulate);
+            tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi, ldb, c, ci + i * ldc, accumulate);
+            tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi + L, ldb, c, ci + i * ldc + L, accumulate);
         }
     }
 
-    /** Rows i .. i+3, columns j .. j+4L-1: 16 accumulators. */
-    private static void tile4x4(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+    /** w &lt;= L columns of every row, as one vector. */
+    private static void rows4x1(int m, int w, int k, float[] a, int aOff, int aRow, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+        int i = 0;
+        for (; i + MR <= m; i += MR) {
+            tile4x1(w, k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, accumulate);
+        }
+        for (; i < m; i++) {
+            tile1x1(w, k, a, aOff + i * aRow, aCol, b, bi, ldb, c, ci + i * ldc, accumulate);
+        }
+    }
+
+    /** 4 rows by 4L columns: 16 accumulators. A(r,p) = a[ai + r*aRow + p*aCol]. */
+    private static void tile4x4(int k, float[] a, int ai, int aRow, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
         FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-        int ai = aOff + i * aRow;
-        int bi = bOff + j;
         for (int p = 0; p < k; p++, ai += aCol, bi += ldb) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
@@ -130,37 +172,51 @@ final class Gemm {
             c32 = x.fma(b2, c32);
             c33 = x.fma(b3, c33);
         }
-        int ci = cOff + i * ldc + j;
-        store(c00, c, ci, accumulate);
-        store(c01, c, ci + L, accumulate);
-        store(c02, c, ci + 2 * L, accumulate);
-        store(c03, c, ci + 3 * L, accumulate);
-        ci += ldc;
-        store(c10, c, ci, accumulate);
-        store(c11, c, ci + L, accumulate);
-        store(c12, c, ci + 2 * L, accumulate);
-        store(c13, c, ci + 3 * L, accumulate);
-        ci += ldc;
-        store(c20, c, ci, accumulate);
-        store(c21, c, ci + L, accumulate);
-        store(c22, c, ci + 2 * L, accumulate);
-        store(c23, c, ci + 3 * L, accumulate);
-        ci += ldc;
-        store(c30, c, ci, accumulate);
-        store(c31, c, ci + L, accumulate);
-        store(c32, c, ci + 2 * L, accumulate);
-        store(c33, c, ci + 3 * L, accumulate);
+        // no vector goes to another method: one not inlined would box all 16
+        int c1i = ci + ldc, c2i = ci + 2 * ldc, c3i = ci + 3 * ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(S, c, ci));
+            c01 = c01.add(FloatVector.fromArray(S, c, ci + L));
+            c02 = c02.add(FloatVector.fromArray(S, c, ci + 2 * L));
+            c03 = c03.add(FloatVector.fromArray(S, c, ci + 3 * L));
+            c10 = c10.add(FloatVector.fromArray(S, c, c1i));
+            c11 = c11.add(FloatVector.fromArray(S, c, c1i + L));
+            c12 = c12.add(FloatVector.fromArray(S, c, c1i + 2 * L));
+            c13 = c13.add(FloatVector.fromArray(S, c, c1i + 3 * L));
+            c20 = c20.add(FloatVector.fromArray(S, c, c2i));
+            c21 = c21.add(FloatVector.fromArray(S, c, c2i + L));
+            c22 = c22.add(FloatVector.fromArray(S, c, c2i + 2 * L));
+            c23 = c23.add(FloatVector.fromArray(S, c, c2i + 3 * L));
+            c30 = c30.add(FloatVector.fromArray(S, c, c3i));
+            c31 = c31.add(FloatVector.fromArray(S, c, c3i + L));
+            c32 = c32.add(FloatVector.fromArray(S, c, c3i + 2 * L));
+            c33 = c33.add(FloatVector.fromArray(S, c, c3i + 3 * L));
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c02.intoArray(c, ci + 2 * L);
+        c03.intoArray(c, ci + 3 * L);
+        c10.intoArray(c, c1i);
+        c11.intoArray(c, c1i + L);
+        c12.intoArray(c, c1i + 2 * L);
+        c13.intoArray(c, c1i + 3 * L);
+        c20.intoArray(c, c2i);
+        c21.intoArray(c, c2i + L);
+        c22.intoArray(c, c2i + 2 * L);
+        c23.intoArray(c, c2i + 3 * L);
+        c30.intoArray(c, c3i);
+        c31.intoArray(c, c3i + L);
+        c32.intoArray(c, c3i + 2 * L);
+        c33.intoArray(c, c3i + 3 * L);
     }
 
-    /** Rows i .. i+3, columns j .. j+2L-1: 8 accumulators. */
-    private static void tile4x2(int i, int j, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+    /** 4 rows by 2L columns: 8 accumulators. */
+    private static void tile4x2(int k, float[] a, int ai, int aRow, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00;
         FloatVector c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00;
         FloatVector c30 = c00, c31 = c00;
-        int ai = aOff + i * aRow;
-        int bi = bOff + j;
         for (int p = 0; p < k; p++, ai += aCol, bi += ldb) {
             FloatVector b0 = FloatVector.fromArray(S, b, bi);
             FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
@@ -177,78 +233,112 @@ final class Gemm {
             c30 = x.fma(b0, c30);
             c31 = x.fma(b1, c31);
         }
-        int ci = cOff + i * ldc + j;
-        store(c00, c, ci, accumulate);
-        store(c01, c, ci + L, accumulate);
-        ci += ldc;
-        store(c10, c, ci, accumulate);
-        store(c11, c, ci + L, accumulate);
-        ci += ldc;
-        store(c20, c, ci, accumulate);
-        store(c21, c, ci + L, accumulate);
-        ci += ldc;
-        store(c30, c, ci, accumulate);
-        store(c31, c, ci + L, accumulate);
+        int c1i = ci + ldc, c2i = ci + 2 * ldc, c3i = ci + 3 * ldc;
+        if (accumulate) {
+            c00 = c00.add(FloatVector.fromArray(S, c, ci));
+            c01 = c01.add(FloatVector.fromArray(S, c, ci + L));
+            c10 = c10.add(FloatVector.fromArray(S, c, c1i));
+            c11 = c11.add(FloatVector.fromArray(S, c, c1i + L));
+            c20 = c20.add(FloatVector.fromArray(S, c, c2i));
+            c21 = c21.add(FloatVector.fromArray(S, c, c2i + L));
+            c30 = c30.add(FloatVector.fromArray(S, c, c3i));
+            c31 = c31.add(FloatVector.fromArray(S, c, c3i + L));
+        }
+        c00.intoArray(c, ci);
+        c01.intoArray(c, ci + L);
+        c10.intoArray(c, c1i);
+        c11.intoArray(c, c1i + L);
+        c20.intoArray(c, c2i);
+        c21.intoArray(c, c2i + L);
+        c30.intoArray(c, c3i);
+        c31.intoArray(c, c3i + L);
     }
 
-    /** Rows i .. i+3, columns j .. j+w-1 with w &lt;= L: 4 accumulators. */
-    private static void tile4x1(int i, int j, int w, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
-        VectorMask<Float> mask = S.indexInRange(0, w);
+    /** 4 rows by w &lt;= L columns: 4 accumulators. */
+    private static void tile4x1(int w, int k, float[] a, int ai, int aRow, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
-        int ai = aOff + i * aRow;
-        int bi = bOff + j;
-        for (int p = 0; p < k; p++, ai += aCol, bi += ldb) {
-            FloatVector b0 = load(b, bi, w, mask);
+        int whole = w == L ? k : wholeRows(b.length, bi, ldb, k);
+        int a0 = ai;
+        int b0i = bi;
+        for (int p = 0; p < whole; p++, ai += aCol, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
             c0 = FloatVector.broadcast(S, a[ai]).fma(b0, c0);
             c1 = FloatVector.broadcast(S, a[ai + aRow]).fma(b0, c1);
             c2 = FloatVector.broadcast(S, a[ai + 2 * aRow]).fma(b0, c2);
             c3 = FloatVector.broadcast(S, a[ai + 3 * aRow]).fma(b0, c3);
         }
-        int ci = cOff + i * ldc + j;
-        store(c0, c, ci, w, accumulate);
-        store(c1, c, ci + ldc, w, accumulate);
-        store(c2, c, ci + 2 * ldc, w, accumulate);
-        store(c3, c, ci + 3 * ldc, w, accumulate);
+        int c1i = ci + ldc, c2i = ci + 2 * ldc, c3i = ci + 3 * ldc;
+        if (w == L) {
+            if (accumulate) {
+                c0 = c0.add(FloatVector.fromArray(S, c, ci));
+                c1 = c1.add(FloatVector.fromArray(S, c, c1i));
+                c2 = c2.add(FloatVector.fromArray(S, c, c2i));
+                c3 = c3.add(FloatVector.fromArray(S, c, c3i));
+            }
+            c0.intoArray(c, ci);
+            c1.intoArray(c, c1i);
+            c2.intoArray(c, c2i);
+            c3.intoArray(c, c3i);
+        } else { // lane by lane: a masked store is no intrinsic on Java 17
+            for (int t = 0; t < w; t++) {
+                c[ci + t] = (accumulate ? c[ci + t] : 0f) + c0.lane(t);
+                c[c1i + t] = (accumulate ? c[c1i + t] : 0f) + c1.lane(t);
+                c[c2i + t] = (accumulate ? c[c2i + t] : 0f) + c2.lane(t);
+                c[c3i + t] = (accumulate ? c[c3i + t] : 0f) + c3.lane(t);
+            }
+        }
+        for (int r = 0; r < MR && whole < k; r++) {
+            finish(w, whole, k, a, a0 + r * aRow, aCol, b, b0i, ldb, c, ci + r * ldc);
+        }
     }
 
-    /** Row i, columns j .. j+w-1 with w &lt;= L: the rows past the last group of 4. */
-    private static void tile1x1(int i, int j, int w, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
-        VectorMask<Float> mask = S.indexInRange(0, w);
+    /** 1 row by w &lt;= L columns: the rows past the last group of 4. */
+    private static void tile1x1(int w, int k, float[] a, int ai, int aCol,
+                                float[] b, int bi, int ldb, float[] c, int ci, boolean accumulate) {
         FloatVector c0 = FloatVector.zero(S);
-        int ai = aOff + i * aRow;
-        int bi = bOff + j;
-        for (int p = 0; p < k; p++, ai += aCol, bi += ldb) {
-            c0 = FloatVector.broadcast(S, a[ai]).fma(load(b, bi, w, mask), c0);
+        int whole = w == L ? k : wholeRows(b.length, bi, ldb, k);
+        int a0 = ai;
+        int b0i = bi;
+        for (int p = 0; p < whole; p++, ai += aCol, bi += ldb) {
+            c0 = FloatVector.broadcast(S, a[ai]).fma(FloatVector.fromArray(S, b, bi), c0);
         }
-        store(c0, c, cOff + i * ldc + j, w, accumulate);
+        if (w == L) {
+            if (accumulate) {
+                c0 = c0.add(FloatVector.fromArray(S, c, ci));
+            }
+            c0.intoArray(c, ci);
+        } else {
+            for (int t = 0; t < w; t++) {
+                c[ci + t] = (accumulate ? c[ci + t] : 0f) + c0.lane(t);
+            }
+        }
+        if (whole < k) {
+            finish(w, whole, k, a, a0, aCol, b, b0i, ldb, c, ci);
+        }
     }
 
     /**
-     * B(p, j .. j+w-1) as one vector. The lanes past w are never stored, so a whole vector is read
-     * wherever the array holds one; only at the end of the array does the mask keep the read inside.
+     * How many rows p &lt; k of a column tail (w &lt; L columns from b[bi + p*ldb]) can be read as a
+     * whole vector: its lanes past w are never stored, so a whole vector is read wherever the array
+     * holds one; the rest go to {@link #finish} (a masked read is a slow path on Java 17 that allocates).
      */
-    private static FloatVector load(float[] b, int bi, int w, VectorMask<Float> mask) {
-        return w == L || bi + L <= b.length ? FloatVector.fromArray(S, b, bi) : FloatVector.fromArray(S, b, bi, mask);
+    static int wholeRows(int length, int bi, int ldb, int k) {
+        long room = (long) length - L - bi; // p*ldb may be at most this
+        if (room < 0 || ldb < 0) {
+            return 0;
+        }
+        return ldb == 0 ? k : (int) Math.min(k, room / ldb + 1);
     }
 
-    private static void store(FloatVector v, float[] c, int ci, boolean accumulate) {
-        if (accumulate) {
-            v.add(FloatVector.fromArray(S, c, ci)).intoArray(c, ci);
-        } else {
-            v.intoArray(c, ci);
-        }
-    }
-
-    /** The first w lanes of v; lane by lane when w &lt; L (a masked store is no intrinsic on Java 17). */
-    private static void store(FloatVector v, float[] c, int ci, int w, boolean accumulate) {
-        if (w == L) {
-            store(v, c, ci, accumulate);
-            return;
-        }
-        for (int t = 0; t < w; t++) {
-            c[ci + t] = accumulate ? c[ci + t] + v.lane(t) : v.lane(t);
+    /** C(0, t) += A(0,p) * B(p,t) for from &lt;= p &lt; k, t &lt; w, one float at a time. */
+    private static void finish(int w, int from, int k, float[] a, int ai, int aCol, float[] b, int bi, int ldb,
+                               float[] c, int ci) {
+        for (int p = from; p < k; p++) {
+            float x = a[ai + p * aCol];
+            for (int t = 0; t < w; t++) {
+                c[ci + t] += x * b[bi + p * ldb + t];
+            }
         }
     }
 }
