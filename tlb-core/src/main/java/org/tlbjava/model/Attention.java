@@ -206,16 +206,18 @@ final class Attention extends Module {
         }
         FusedMath.softmaxRows(probs, batch * heads * tq, tk);
         float[] mask = p.training && dropoutRate > 0 ? dropout.mask(p.take(n), n, dropoutRate) : null;
-        float[] mixed = p.zeros(rq * inner);
+        float[] mixed = p.take(rq * inner);
+        float[] weights = new float[tk];
         for (int b = 0; b < batch; b++) {
             for (int h = 0; h < heads; h++) {
+                int vBase = at.vOffset() + b * tk * at.kvStride() + h * keyDim;
                 for (int t = 0; t < tq; t++) {
                     int row = ((b * heads + h) * tq + t) * tk;
-                    int mo = (b * tq + t) * inner + h * keyDim;
                     for (int s = 0; s < tk; s++) {
-                        float w = mask == null ? probs[row + s] : probs[row + s] * mask[row + s];
-                        FusedMath.axpy(w, kvs, at.vOffset() + (b * tk + s) * at.kvStride() + h * keyDim, mixed, mo, keyDim);
+                        weights[s] = mask == null ? probs[row + s] : probs[row + s] * mask[row + s];
                     }
+                    FusedMath.combineRows(weights, 0, 1, tk, kvs, vBase, at.kvStride(), mixed,
+                            (b * tq + t) * inner + h * keyDim, keyDim, false);
                 }
             }
         }
@@ -245,29 +247,37 @@ final class Attention extends Module {
         float[] dkvs = self ? dqs : p.zeros(rk * kvFold.width());
         float[] qs = t.queryProjection();
         float[] kvs = t.keyValueProjection();
-        float[] dProbs = new float[tk];
         float[] probs = t.probs();
         float[] mask = t.mask();
+        float[] weights = new float[tq * tk];
+        float[] dScores = new float[tq * tk];
         for (int b = 0; b < t.batch(); b++) {
             for (int h = 0; h < heads; h++) {
+                int qBase = at.qOffset() + b * tq * at.qStride() + h * keyDim;
+                int kBase = at.kOffset() + b * tk * at.kvStride() + h * keyDim;
+                int vBase = at.vOffset() + b * tk * at.kvStride() + h * keyDim;
+                int mBase = b * tq * inner + h * keyDim;
+                int pBase = (b * heads + h) * tq * tk;
                 for (int i = 0; i < tq; i++) {
-                    int row = ((b * heads + h) * tq + i) * tk;
-                    int mo = (b * tq + i) * inner + h * keyDim;
-                    int qo = at.qOffset() + (b * tq + i) * at.qStride() + h * keyDim;
                     float expected = 0;
                     for (int s = 0; s < tk; s++) {
-                        int vo = at.vOffset() + (b * tk + s) * at.kvStride() + h * keyDim;
-                        float m = mask == null ? 1 : mask[row + s];
-                        FusedMath.axpy(probs[row + s] * m, dMixed, mo, dkvs, vo, keyDim);
-                        dProbs[s] = m * FusedMath.dot(dMixed, mo, kvs, vo, keyDim);
-                        expected += probs[row + s] * dProbs[s];
+                        int e = i * tk + s;
+                        float m = mask == null ? 1 : mask[pBase + e];
+                        weights[e] = probs[pBase + e] * m;
+                        dScores[e] = m * FusedMath.dot(dMixed, mBase + i * inner, kvs, vBase + s * at.kvStride(), keyDim);
+                        expected += probs[pBase + e] * dScores[e];
                     }
                     for (int s = 0; s < tk; s++) {
-                        int ko = at.kOffset() + (b * tk + s) * at.kvStride() + h * keyDim;
-                        float dScore = scale * probs[row + s] * (dProbs[s] - expected);
-                        FusedMath.axpy(dScore, kvs, ko, dqs, qo, keyDim);
-                        FusedMath.axpy(dScore, qs, qo, dkvs, ko, keyDim);
+                        int e = i * tk + s;
+                        dScores[e] = scale * probs[pBase + e] * (dScores[e] - expected);
                     }
+                }
+                for (int s = 0; s < tk; s++) { // dv_s = Σ_i weights[i,s] dMixed_i; dk_s = Σ_i dScores[i,s] q_i
+                    FusedMath.combineRows(weights, s, tk, tq, dMixed, mBase, inner, dkvs, vBase + s * at.kvStride(), keyDim, true);
+                    FusedMath.combineRows(dScores, s, tk, tq, qs, qBase, at.qStride(), dkvs, kBase + s * at.kvStride(), keyDim, true);
+                }
+                for (int i = 0; i < tq; i++) { // dq_i = Σ_s dScores[i,s] k_s
+                    FusedMath.combineRows(dScores, i * tk, 1, tk, kvs, kBase, at.kvStride(), dqs, qBase + i * at.qStride(), keyDim, true);
                 }
             }
         }

@@ -5,7 +5,6 @@ import ai.djl.ndarray.types.DataType;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
-import java.util.SplittableRandom;
 
 /**
  * Keras' Dropout (inverted: a kept value is scaled by 1 / (1 - rate)), with masks drawn by a
@@ -17,12 +16,30 @@ final class Dropout {
     /** A 24-bit uniform draw, as PyTorch's float uniform, decides each element. */
     private static final int UNIFORM_BITS = 24;
     private static final long UNIFORM_MASK = (1L << UNIFORM_BITS) - 1;
-    private SplittableRandom random = new SplittableRandom(0);
+    /** SplitMix64's increment, which {@code java.util.SplittableRandom(seed)} uses. */
+    private static final long GAMMA = 0x9e3779b97f4a7c15L;
+    /**
+     * The generator's state: draw k of a sequence seeded s is mix64(s + k γ), the sequence of
+     * {@code new SplittableRandom(s).nextLong()}, written out so the mask loop keeps it in a
+     * register (TlbModelTest holds the two equal).
+     */
+    private long state;
     private ByteBuffer staging;
 
     /** Restarts the mask sequence; the same seed gives the same masks. */
     void reseed(long seed) {
-        random = new SplittableRandom(seed);
+        state = seed;
+    }
+
+    /** 1 when the 24-bit draw u keeps its element (u >= dropBelow), else 0. */
+    private static float kept(int u, int dropBelow) {
+        return (dropBelow - 1 - u) >>> 31;
+    }
+
+    private static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xbf58476d1ce4e5b9L;
+        z = (z ^ (z >>> 27)) * 0x94d049bb133111ebL;
+        return z ^ (z >>> 31);
     }
 
     /** x with each element zeroed with probability {@code rate} and the rest scaled, when training. */
@@ -44,13 +61,20 @@ final class Dropout {
     float[] mask(float[] mask, int n, float rate) {
         int dropBelow = Math.round(rate * (1 << UNIFORM_BITS));
         float keptScale = 1 / (1 - rate);
-        for (int i = 0; i < n; i += 2) { // two 24-bit draws from each 64-bit one
-            long bits = random.nextLong();
-            mask[i] = (int) (bits >>> 40) < dropBelow ? 0 : keptScale;
-            if (i + 1 < n) {
-                mask[i + 1] = (int) (bits & UNIFORM_MASK) < dropBelow ? 0 : keptScale;
-            }
+        long s = state;
+        int pairs = n / 2;
+        // Branch-free: a drop is a coin toss the CPU cannot predict. kept(u) is 1 when u >= dropBelow.
+        for (int k = 0; k < pairs; k++) { // two 24-bit draws from each 64-bit one
+            s += GAMMA;
+            long bits = mix64(s);
+            mask[2 * k] = keptScale * kept((int) (bits >>> 40), dropBelow);
+            mask[2 * k + 1] = keptScale * kept((int) (bits & UNIFORM_MASK), dropBelow);
         }
+        if (n % 2 == 1) {
+            s += GAMMA;
+            mask[n - 1] = keptScale * kept((int) (mix64(s) >>> 40), dropBelow);
+        }
+        state = s;
         return mask;
     }
 

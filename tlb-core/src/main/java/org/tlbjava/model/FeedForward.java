@@ -66,10 +66,11 @@ final class FeedForward extends Module {
             }
         }
         float[] activated = p.take(wide); // recomputed: cheaper than keeping it from the forward pass
-        FusedMath.gelu(t.hidden(), activated, wide);
+        float[] slope = p.take(wide);
+        FusedMath.geluWithSlope(t.hidden(), activated, slope, wide);
         float[] dHidden = p.take(wide);
         project.fusedBackward(p, activated, dy, rows, dHidden, false);
-        FusedMath.geluBackward(t.hidden(), dHidden, wide);
+        FusedMath.multiplyInto(slope, dHidden, wide);
         float[] dxhat = p.zeros(n);
         expandFold(p).backward(t.input().xhat(), dHidden, rows, dxhat);
         FusedMath.standardizeBackward(t.input(), dxhat, dx);

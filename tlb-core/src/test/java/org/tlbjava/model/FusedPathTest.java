@@ -23,26 +23,30 @@ import org.tlbjava.config.RunConfig;
 /**
  * The fused path (kernels=fused: the recurrent cell's forward and backward in Java kernels)
  * against the eager path on the same weights, inputs and dropout masks: logits within 1e-4,
- * and every parameter's gradient within 1e-4 of its largest entry (floored, as in
- * {@code PlainPathTest}, at 1e-5 of the largest of all: a few gradients are zero but for
- * rounding). Small networks whose widths (40, 24) and batch (5) are not multiples of any vector
+ * and every parameter's gradient within 1e-4 of its largest entry, or of 1e-3 of the largest
+ * gradient of all where that is larger: the key biases' gradients are zero but for rounding (a
+ * shift of every key leaves the softmax unchanged), as {@code PlainPathTest} notes. Small networks whose widths (40, 24) and batch (5) are not multiples of any vector
  * width, so every kernel's tail runs.
  */
 class FusedPathTest {
     static final double LOGIT_TOLERANCE = 1e-4;
     static final double GRADIENT_TOLERANCE = 1e-4;
-    static final double GRADIENT_FLOOR = 1e-1;
+    static final double GRADIENT_FLOOR = 1e-3;
 
     private NDManager manager;
+    private int engineThreads;
 
+    /** One engine thread, as a training worker runs. */
     @BeforeEach
     void open() {
         manager = NDManager.newBaseManager();
         EngineTuning.configureMatmuls(false);
+        engineThreads = EngineTuning.setThreads(1);
     }
 
     @AfterEach
     void close() {
+        EngineTuning.setThreads(engineThreads);
         manager.close();
         EngineTuning.configureMatmuls(RunConfig.defaults().train().mixedPrecision());
     }
@@ -143,7 +147,7 @@ class FusedPathTest {
         assertTrue(largest > 1e-3, "gradients are not trivially zero: " + largest + " " + eager.get(eager.size() - 1).getKey() + java.util.Arrays.toString(eager.get(eager.size() - 1).getValue()));
         for (int i = 0; i < eager.size(); i++) {
             float[] a = eager.get(i).getValue();
-            double scale = GRADIENT_FLOOR * GRADIENT_TOLERANCE * largest;
+            double scale = GRADIENT_FLOOR * largest;
             for (float v : a) {
                 scale = Math.max(scale, Math.abs(v));
             }

@@ -121,6 +121,34 @@ class TlbModelTest {
         assertSame(ones, dropout.apply(ones, 0.2f, false));
     }
 
+    /**
+     * The masks are those of {@code java.util.SplittableRandom(seed)}, two 24-bit draws from each
+     * 64-bit one (the last half-draw of an odd length unused): runs keep the masks they had.
+     */
+    @Test
+    void dropoutMasksFollowSplittableRandom() {
+        Dropout dropout = new Dropout();
+        dropout.reseed(42);
+        float[] first = dropout.mask(new float[101], 101, 0.3f);
+        float[] second = dropout.mask(new float[4], 4, 0.3f);
+        java.util.SplittableRandom random = new java.util.SplittableRandom(42);
+        assertArrayEquals(splittableMask(random, 101, 0.3f), first);
+        assertArrayEquals(splittableMask(random, 4, 0.3f), second);
+    }
+
+    private static float[] splittableMask(java.util.SplittableRandom random, int n, float rate) {
+        float[] mask = new float[n];
+        int dropBelow = Math.round(rate * (1 << 24));
+        for (int i = 0; i < n; i += 2) {
+            long bits = random.nextLong();
+            mask[i] = (int) (bits >>> 40) < dropBelow ? 0 : 1 / (1 - rate);
+            if (i + 1 < n) {
+                mask[i + 1] = (int) (bits & ((1L << 24) - 1)) < dropBelow ? 0 : 1 / (1 - rate);
+            }
+        }
+        return mask;
+    }
+
     @Test
     void everyParameterGetsAGradient() {
         TlbModel model = TlbModel.create(RunConfig.defaults(), manager);
