@@ -17,7 +17,9 @@ import org.tlbjava.config.RunConfig;
 import org.tlbjava.data.Batch;
 import org.tlbjava.data.BatchLoader;
 import org.tlbjava.data.ImageSet;
+import org.tlbjava.config.TrainConfig;
 import org.tlbjava.model.EngineTuning;
+import org.tlbjava.model.Kernels;
 import org.tlbjava.model.PartTimes;
 import org.tlbjava.model.TlbModel;
 import org.tlbjava.train.DataParallel;
@@ -57,37 +59,71 @@ public final class TrainingBenchmark {
         result.put("workers", trainStep.workers());
         result.put("variant", config.model().variant());
         result.put("compute", EngineTuning.tune(config.train().mixedPrecision()).description());
-        try (NDManager manager = NDManager.newBaseManager()) {
-            TlbModel model = TlbModel.create(config, manager);
-            if (phases.contains("infer")) {
-                // Evaluation's way: a batch of batch_size images per worker at a time.
-                try (DataParallel workers = new DataParallel(model, manager, trainStep.workers())) {
-                    result.put("infer_images_per_sec", median(timeSteps(workers.workers(),
-                            group -> workers.map(group.size(), false, (item, replica, ps) -> {
-                                try (NDScope temporaries = new NDScope()) {
-                                    return replica.forward(ps, Evaluation.images(manager, group.get(item), config),
-                                            false).toFloatArray();
-                                }
-                            }))));
+        Kernels.Choice choice = Kernels.choose(config);
+        result.put("recurrent_cell", choice.description());
+        String chosen = choice.fused() ? TrainConfig.FUSED : TrainConfig.EAGER;
+        List<String> paths = paths(chosen);
+        boolean both = paths.size() > 1;
+        for (String path : paths) {
+            RunConfig pathConfig = config.with("kernels=" + path);
+            try (NDManager manager = NDManager.newBaseManager()) {
+                TlbModel model = TlbModel.create(pathConfig, manager);
+                if (phases.contains("infer")) {
+                    out.printf(Locale.ROOT, "Inference, %s kernels:%n", path);
+                    // Evaluation's way: a batch of batch_size images per worker at a time.
+                    try (DataParallel workers = new DataParallel(model, manager, trainStep.workers())) {
+                        double rate = median(timeSteps(workers.workers(),
+                                group -> workers.map(group.size(), false, (item, replica, ps) -> {
+                                    try (NDScope temporaries = new NDScope()) {
+                                        return replica.forward(ps, Evaluation.images(manager, group.get(item), config),
+                                                false).toFloatArray();
+                                    }
+                                })));
+                        record(result, "infer_images_per_sec", path, chosen, both, rate);
+                    }
                 }
-            }
-            if (phases.contains("train")) {
-                for (Pair<String, Parameter> p : model.getParameters()) {
-                    p.getValue().getArray().setRequiresGradient(true);
-                }
-                Optimizer optimizer = new Optimizer(config, model, manager, steps + 1);
-                try (DataParallel workers = new DataParallel(model, manager, trainStep.workers())) {
-                    result.put("micro_batch_size", trainStep.microBatchSize());
-                    result.put("train_images_per_sec", median(timeSteps(1,
-                            group -> trainStep.run(workers, optimizer, manager, group.get(0)))));
-                    if (breakdown) {
-                        result.put("breakdown_ms", breakdown(manager, workers, optimizer));
+                if (phases.contains("train")) {
+                    out.printf(Locale.ROOT, "Training, %s kernels:%n", path);
+                    for (Pair<String, Parameter> p : model.getParameters()) {
+                        p.getValue().getArray().setRequiresGradient(true);
+                    }
+                    Optimizer optimizer = new Optimizer(pathConfig, model, manager, steps + 1);
+                    try (DataParallel workers = new DataParallel(model, manager, trainStep.workers())) {
+                        result.put("micro_batch_size", trainStep.microBatchSize());
+                        record(result, "train_images_per_sec", path, chosen, both, median(timeSteps(1,
+                                group -> trainStep.run(workers, optimizer, manager, group.get(0)))));
+                        if (breakdown && path.equals(chosen)) {
+                            result.put("breakdown_ms", breakdown(manager, workers, optimizer));
+                        }
                     }
                 }
             }
         }
         result.put("peak_rss_mb", peakRssMb());
         return result;
+    }
+
+    /**
+     * The paths to measure: both where {@code kernels=auto} leaves the choice to a probe and this
+     * JVM can run the fused kernels (the chosen one first), else the one that runs.
+     */
+    private List<String> paths(String chosen) {
+        if (!"auto".equals(config.train().kernels()) || !Kernels.available()) {
+            return List.of(chosen);
+        }
+        return chosen.equals(TrainConfig.FUSED) ? List.of(TrainConfig.FUSED, TrainConfig.EAGER)
+                : List.of(TrainConfig.EAGER, TrainConfig.FUSED);
+    }
+
+    /** {@code key} for the path that runs, and {@code key_<path>} for each path when both are measured. */
+    private static void record(Map<String, Object> result, String key, String path, String chosen, boolean both,
+            double rate) {
+        if (path.equals(chosen)) {
+            result.put(key, rate);
+        }
+        if (both) {
+            result.put(key + "_" + path, rate);
+        }
     }
 
     /**

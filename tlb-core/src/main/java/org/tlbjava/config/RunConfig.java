@@ -58,10 +58,14 @@ public record RunConfig(ModelConfig model, DataConfig data, TrainConfig train) {
         return ConfigResolver.toJson(this);
     }
 
-    /** A config.json read back; {@code where} names it in errors, which are bad files (not usage). */
+    /**
+     * A config.json read back; {@code where} names it in errors, which are bad files (not usage).
+     * A run saved before the {@code kernels} key trained on the eager path, and keeps to it.
+     */
     public static RunConfig fromJson(String json, String where) {
         try {
-            return ConfigResolver.defaults().json(json, where).resolve();
+            return ConfigResolver.defaults().set("kernels", TrainConfig.EAGER, "a run saved before the kernels key")
+                    .json(json, where).resolve();
         } catch (InvalidConfigException e) {
             throw new TlbException(where + ": " + e.getMessage());
         } catch (UsageException e) { // names where already

@@ -58,20 +58,34 @@ final class FusedPass {
         }
     }
 
-    /** A pass reading weights through {@code pass}; {@code workspace} null allocates afresh (for eval from any thread). */
+    /** Each thread's workspace for passes that keep no tape (eval): one chunk's arrays, reused chunk after chunk. */
+    private static final ThreadLocal<Workspace> EVAL = ThreadLocal.withInitial(Workspace::new);
+
+    /**
+     * A pass reading weights through {@code pass}, lent arrays by {@code workspace}, which one
+     * thread uses at a time; an eval pass (no {@code workspace}) uses its thread's own.
+     */
     FusedPass(Pass pass, Dropout dropout, Workspace workspace) {
         this.pass = pass;
         this.training = pass.training;
         this.dropout = dropout;
-        this.workspace = workspace;
-        if (workspace != null) {
-            workspace.restart();
-        }
+        this.workspace = workspace != null ? workspace : EVAL.get();
+        this.workspace.restart();
     }
 
     /** An array of at least n floats to be written whole before it is read. */
     float[] take(int n) {
-        return workspace == null ? new float[n] : workspace.take(n);
+        return workspace.take(n);
+    }
+
+    /** Where the next array would be lent from; {@link #release} lends from there again. */
+    int mark() {
+        return workspace.next;
+    }
+
+    /** Lends the arrays from {@code mark} on again: what they hold is no longer needed. */
+    void release(int mark) {
+        workspace.next = mark;
     }
 
     /** An array whose first n floats are zero. */

@@ -40,14 +40,20 @@ final class FusedRecurrence {
         this.dim = dim;
     }
 
-    /** Runs all chunks of {@code input} [batch, chunks, chunk_size, dim] from {@code state} [batch, state vectors, dim]. */
+    /**
+     * Runs all chunks of {@code input} [batch, chunks, chunk_size, dim] from {@code state} [batch,
+     * state vectors, dim]. A training pass keeps every chunk's calls for the backward pass; an
+     * eval pass keeps none and lends one chunk's arrays again to the next.
+     */
     Tape forward(FusedPass p, float[] input, float[] state, int batch) {
         int fastSize = batch * chunkSize * dim;
         int stateSize = batch * stateLength * dim;
         List<List<Call>> tapes = new ArrayList<>();
-        float[] fast = null;
+        float[] lastFast = p.training ? null : p.take(fastSize);
+        float[][] states = p.training ? null : new float[][] {p.take(stateSize), p.take(stateSize)};
         for (int c = 0; c < chunks; c++) {
-            fast = p.take(fastSize);
+            int mark = p.mark();
+            float[] fast = p.take(fastSize);
             copyChunk(input, c, batch, fast, true);
             float[] memory = state;
             if (statePosition != null) {
@@ -66,10 +72,18 @@ final class FusedRecurrence {
             if (statePosition != null) {
                 addPosition(updated, updated, batch, -1);
             }
-            tapes.add(calls);
-            state = updated;
+            if (p.training) {
+                tapes.add(calls);
+                state = updated;
+                lastFast = fast;
+            } else { // the next chunk reads only the state; the head, only the last chunk's fast stream
+                state = states[c % 2];
+                System.arraycopy(updated, 0, state, 0, stateSize);
+                System.arraycopy(fast, 0, lastFast, 0, fastSize);
+                p.release(mark);
+            }
         }
-        return new Tape(fast, state, tapes, batch);
+        return new Tape(lastFast, state, tapes, batch);
     }
 
     private static Call call(FusedPass p, Layer layer, float[] queries, int tq, float[] keysValues, int tk, int batch, float[] out) {

@@ -15,6 +15,7 @@ import java.util.Locale;
 import java.util.Map;
 import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.RunConfig;
+import org.tlbjava.TlbException;
 import org.tlbjava.config.TrainConfig;
 
 /**
@@ -27,17 +28,47 @@ public final class Kernels {
     /** The path chosen and why, for the log. */
     public record Choice(boolean fused, String description) {}
 
-    private static final int PROBE_IMAGES = 32;
+    /** Images per probe pass, or the batch if smaller: eager's fixed cost per operation weighs more in small passes. */
+    private static final int PROBE_IMAGES = 64;
+    /** Probe rounds; the first two (compiling the fused kernels, warming the engine) are not counted. */
     private static final int PROBE_ROUNDS = 5;
     private static final Map<ModelConfig, Choice> PROBED = new HashMap<>();
 
     private Kernels() {}
 
-    /** The path {@code config} runs on here. */
+    /** Whether this JVM can run the fused kernels: they need the incubating Vector API module. */
+    public static boolean available() {
+        return ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+    }
+
+    /**
+     * The path {@code config} trains on here. A run that asks for the fused kernels gets them or
+     * stops: a run keeps to one path, so that it resumes exactly.
+     */
+    public static Choice forTraining(RunConfig config) {
+        Choice choice = choose(config);
+        if (TrainConfig.FUSED.equals(config.train().kernels()) && !choice.fused()) {
+            throw new TlbException("kernels=fused needs the JVM option --add-modules jdk.incubator.vector"
+                    + " (./tlb passes it)");
+        }
+        return choice;
+    }
+
+    /**
+     * The path {@code config} runs on here. Without the Vector API module it is the eager one,
+     * which computes the same function (within float rounding).
+     */
     public static Choice choose(RunConfig config) {
         String kernels = config.train().kernels();
-        if (!"auto".equals(kernels)) {
-            return new Choice(TrainConfig.FUSED.equals(kernels), kernels + " (kernels=" + kernels + ")");
+        if (TrainConfig.EAGER.equals(kernels)) {
+            return new Choice(false, "eager (kernels=eager)");
+        }
+        if (!available()) {
+            return new Choice(false, "eager (kernels=" + kernels + ", but the fused kernels need the JVM option"
+                    + " --add-modules jdk.incubator.vector)");
+        }
+        if (TrainConfig.FUSED.equals(kernels)) {
+            return new Choice(true, "fused (kernels=fused)");
         }
         synchronized (PROBED) {
             return PROBED.computeIfAbsent(config.model(), m -> probe(config));
@@ -50,13 +81,14 @@ public final class Kernels {
             TlbModel eager = probeModel(config.with("kernels=eager"), manager);
             TlbModel fused = probeModel(config.with("kernels=fused"), manager);
             int size = config.model().imageSize();
-            NDArray images = manager.randomUniform(0, 1, new Shape(PROBE_IMAGES, 3, size, size));
+            int count = Math.min(PROBE_IMAGES, config.train().batchSize());
+            NDArray images = manager.randomUniform(0, 1, new Shape(count, 3, size, size));
             List<Double> eagerMs = new ArrayList<>();
             List<Double> fusedMs = new ArrayList<>();
             for (int round = 0; round < PROBE_ROUNDS; round++) {
                 double e = timePass(eager, images, manager);
                 double f = timePass(fused, images, manager);
-                if (round > 0) { // the first round compiles the fused kernels
+                if (round > 1) {
                     eagerMs.add(e);
                     fusedMs.add(f);
                 }
@@ -64,7 +96,7 @@ public final class Kernels {
             double e = median(eagerMs);
             double f = median(fusedMs);
             return new Choice(f < e, String.format(Locale.ROOT, "%s (kernels=auto: a %d-image training pass took %.0f ms"
-                    + " fused, %.0f ms eager on one thread)", f < e ? "fused" : "eager", PROBE_IMAGES, f, e));
+                    + " fused, %.0f ms eager on one thread)", f < e ? "fused" : "eager", count, f, e));
         } finally {
             EngineTuning.setThreads(engineThreads);
         }

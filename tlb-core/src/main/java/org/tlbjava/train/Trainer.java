@@ -114,7 +114,7 @@ final class Trainer {
                         + " workers", config.model().variant(), model.parameterCount(), config.train().batchSize(), step.microBatchSize(),
                         workers.workers()));
                 say(log, "Compute: " + matmuls.description() + " (mixed_precision " + config.train().mixedPrecision() + ")");
-                say(log, "Recurrent cell: " + Kernels.choose(config).description());
+                say(log, "Recurrent cell: " + Kernels.forTraining(config).description());
                 say(log, "Recipe: " + recipe());
                 RunEta eta = new RunEta((long) config.train().epochs() * stepsPerEpoch(), optimizer.steps(), data.val().size());
                 for (int epoch = startEpoch; epoch < config.train().epochs(); epoch++) {

@@ -11,11 +11,13 @@ import org.tlbjava.TlbException;
 import org.tlbjava.UsageException;
 import org.tlbjava.config.ConfigResolver;
 import org.tlbjava.config.RunConfig;
+import org.tlbjava.config.TrainConfig;
 import org.tlbjava.data.DataSource;
 import org.tlbjava.data.Splits;
 import org.tlbjava.explain.AttentionSheet;
 import org.tlbjava.explain.TlbClassifier;
 import org.tlbjava.io.AtomicFiles;
+import org.tlbjava.model.Kernels;
 import org.tlbjava.serve.RunReport;
 
 /**
@@ -102,9 +104,17 @@ public final class Training {
         Splits splits = data.load(config);
         BatchSizing.Fit fit = BatchSizing.fit(config.train().batchSize(), splits.train().size(), batch == Batch.CHOSEN);
         fit.note().ifPresent(note -> all.forEach(l -> l.logged(note)));
-        RunConfig c = ConfigResolver.from(config)
+        RunConfig fitted = ConfigResolver.from(config)
                 .dataClasses(splits.classes().size(), splits.source())
                 .set("batch_size", fit.batch(), "the batch fitted to the data")
+                .resolve();
+        // A fact of this machine, recorded with the run so that a resumed run keeps to the same path.
+        Kernels.Choice kernels = Kernels.forTraining(fitted);
+        if ("auto".equals(fitted.train().kernels())) {
+            all.forEach(l -> l.logged("Kernels: " + kernels.description()));
+        }
+        RunConfig c = ConfigResolver.from(fitted)
+                .set("kernels", kernels.fused() ? TrainConfig.FUSED : TrainConfig.EAGER, "the kernels chosen at start")
                 .resolve();
         boolean created = !Files.exists(out);
         RunDirectory run = new RunDirectory(out);

@@ -143,6 +143,30 @@ class CliTest {
         assertTrue(r.out().contains("glue (whole pass - parts)"), r.out());
     }
 
+    /**
+     * kernels=auto records the path its probe chose in the run's config.json, so a resumed run
+     * keeps to it; asking for the fused kernels in a JVM without the Vector API module is one
+     * clear error before any run directory exists.
+     */
+    @Test
+    void kernelsAutoRecordsItsChoiceAndFusedNeedsTheVectorModule() throws Exception {
+        Path auto = tmp.resolve("auto-run");
+        Result r = tlb(smallTrain(auto, 1, "--set", "kernels=auto"));
+        assertEquals(0, r.code(), r.err());
+        String recorded = new ObjectMapper().readTree(auto.resolve("config.json").toFile()).get("kernels").asText();
+        assertTrue(recorded.equals("fused") || recorded.equals("eager"), recorded);
+        assertTrue((r.out() + r.err()).contains("Kernels: " + recorded + " (kernels=auto: a 32-image training pass took"),
+                r.out() + r.err());
+        Path fused = tmp.resolve("fused-run");
+        Process child = new ProcessBuilder(javaCommand(smallTrain(fused, 1, "--set", "kernels=fused")))
+                .redirectErrorStream(true).start();
+        String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertNotEquals(0, child.waitFor(), output);
+        assertTrue(output.contains("kernels=fused needs the JVM option --add-modules jdk.incubator.vector"), output);
+        assertFalse(output.contains("\tat "), "no stack trace: " + output);
+        assertFalse(Files.exists(fused), "no run directory is left behind");
+    }
+
     @Test
     void badInputGivesOneClearErrorAndNoRunDirectory() {
         Path out = tmp.resolve("bad-run");

@@ -3,6 +3,7 @@ package org.tlbjava.config;
 import static org.junit.jupiter.api.Assertions.*;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.nio.file.Files;
@@ -84,8 +85,8 @@ class RunConfigTest {
         List<String> written = new ArrayList<>();
         json.fieldNames().forEachRemaining(written::add);
         assertEquals(RunConfig.keys(), written);
-        assertEquals(42, written.size());
-        assertTrue(written.containsAll(List.of("variant", "image_size", "input_shape", "batch_size", "seed", "tta_flip")));
+        assertEquals(43, written.size());
+        assertTrue(written.containsAll(List.of("variant", "image_size", "input_shape", "batch_size", "seed", "tta_flip", "kernels")));
         json.elements().forEachRemaining(value -> assertFalse(value.isObject(), "flat: " + json));
     }
 
@@ -94,6 +95,15 @@ class RunConfigTest {
         return Stream.of(repo.resolve("docs/results/fast/config.json"), repo.resolve("docs/results/fast-clip/config.json"),
                 repo.resolve("docs/results/fast-18/config.json"),
                 repo.resolve("tlb-core/src/test/resources/legacy-keras-run/config.json"));
+    }
+
+    /** A run saved before the kernels key trained on the eager path and resumes on it; a new config says what it asks. */
+    @Test
+    void aRunSavedBeforeTheKernelsKeyKeepsToTheEagerPath() throws Exception {
+        ObjectNode old = (ObjectNode) ConfigResolver.JSON.readTree(RunConfig.defaults().with("kernels=auto").toJson());
+        old.remove("kernels");
+        assertEquals("eager", RunConfig.fromJson(old.toString(), "old").train().kernels());
+        assertEquals("auto", RunConfig.fromJson(RunConfig.defaults().with("kernels=auto").toJson(), "new").train().kernels());
     }
 
     /** Run directories written by the mutable config of earlier versions load, value for value. */

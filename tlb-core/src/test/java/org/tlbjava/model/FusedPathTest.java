@@ -114,6 +114,21 @@ class FusedPathTest {
         assertNotNull(worstGradient(gradients(eagerModel, x), gradients(fusedModel, x)), "the swapped weight changes gradients");
     }
 
+    /** kernels=auto times both paths and takes the faster, saying so with the figures. */
+    @Test
+    void theProbeTakesTheFasterPath() {
+        Kernels.Choice choice = Kernels.choose(variants().get(1).with("kernels=auto", "batch_size=16"));
+        java.util.regex.Matcher m = java.util.regex.Pattern
+                .compile("^(fused|eager) \\(kernels=auto: a 16-image training pass took (\\d+) ms fused, (\\d+) ms eager")
+                .matcher(choice.description());
+        assertTrue(m.find(), choice.description());
+        boolean fusedFaster = Integer.parseInt(m.group(2)) < Integer.parseInt(m.group(3));
+        assertEquals(m.group(1).equals("fused"), choice.fused(), choice.description());
+        if (Integer.parseInt(m.group(2)) != Integer.parseInt(m.group(3))) {
+            assertEquals(fusedFaster, choice.fused(), choice.description());
+        }
+    }
+
     private float[] logits(TlbModel model, NDArray x) {
         return model.forward(new ParameterStore(manager, false), x, false).toFloatArray();
     }
