@@ -38,9 +38,11 @@ final class FeedForward extends Module {
         FusedMath.Standardized s = p.standardize(x, rows, dim);
         float[] hidden = p.take(wide);
         expandFold(p).forward(s.xhat(), rows, hidden);
-        float[] activated = p.take(wide);
+        int mark = p.mark();
+        float[] activated = p.take(wide); // not kept: the backward pass recomputes it
         FusedMath.gelu(hidden, activated, wide);
         project.fusedForward(p, activated, rows, out);
+        p.release(mark);
         float[] mask = p.training && dropoutRate > 0 ? dropout.mask(p.take(n), n, dropoutRate) : null;
         for (int i = 0; i < n; i++) {
             out[i] = x[i] + (mask == null ? out[i] : out[i] * mask[i]);

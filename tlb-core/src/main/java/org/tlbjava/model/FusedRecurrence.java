@@ -1,6 +1,7 @@
 package org.tlbjava.model;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -102,11 +103,15 @@ final class FusedRecurrence {
         int batch = tape.batch();
         int fastSize = batch * chunkSize * dim;
         int stateSize = batch * stateLength * dim;
-        float[] dCarried = p.zeros(stateSize);
+        // The state's gradient is carried from chunk to chunk in two arrays; all else a chunk's
+        // backward pass takes is lent again to the next chunk.
+        float[][] dStates = {p.zeros(stateSize), p.take(stateSize)};
         if (dState != null) {
-            System.arraycopy(dState, 0, dCarried, 0, stateSize);
+            System.arraycopy(dState, 0, dStates[0], 0, stateSize);
         }
+        float[] dCarried = dStates[0];
         for (int c = chunks - 1; c >= 0; c--) {
+            int mark = p.mark();
             List<Call> calls = tape.chunks().get(c);
             float[] dF = p.zeros(fastSize);
             if (c == chunks - 1 && dFast != null) {
@@ -114,7 +119,8 @@ final class FusedRecurrence {
             }
             // The state the chunk read gets the bottleneck's query gradient and every state-reading layer's key-value gradient;
             // the embedding is a constant, so the read state's gradient is the previous state's.
-            float[] dMemory = p.zeros(stateSize);
+            float[] dMemory = dStates[(chunks - c) % 2];
+            Arrays.fill(dMemory, 0, stateSize, 0f);
             backward(p, calls.get(calls.size() - 1), dCarried, dMemory, dF);
             for (int i = calls.size() - 2; i >= 0; i--) {
                 Call call = calls.get(i);
@@ -124,15 +130,19 @@ final class FusedRecurrence {
             }
             copyChunk(dInput, c, batch, dF, false);
             dCarried = dMemory;
+            p.release(mark);
         }
         return dCarried;
     }
 
+    /** One call's backward pass; what it takes besides its outputs is lent again after it. */
     private static void backward(FusedPass p, Call call, float[] dOut, float[] dQueries, float[] dKeysValues) {
+        int mark = p.mark();
         Attention.FusedTape a = call.attended();
         float[] dAttended = p.zeros(a.batch() * a.queries() * call.layer().attention().dim());
         call.layer().ffn().fusedBackward(p, call.fed(), dOut, dAttended);
         call.layer().attention().fusedBackward(p, a, dAttended, dQueries, dKeysValues);
+        p.release(mark);
     }
 
     /** Chunk c of a [batch, chunks, chunk_size, dim] array to (or, with {@code out} false, added from) a [batch, chunk_size, dim] one. */
