@@ -13,6 +13,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.RunConfig;
 import org.tlbjava.TlbException;
@@ -21,8 +25,8 @@ import org.tlbjava.config.TrainConfig;
 /**
  * Which path runs the recurrent cell: {@code kernels=fused} or {@code eager} as set, and for
  * {@code auto} whichever trains faster on this machine, by a probe run once per network in a
- * process: training passes of a small batch on each path, alternated, on one engine thread as a
- * worker has, the medians compared.
+ * process: training passes of a small batch on each path, alternated, one per worker thread at
+ * once with one engine thread each (as data-parallel workers train), the medians compared.
  */
 public final class Kernels {
     /** The path chosen and why, for the log. */
@@ -76,18 +80,24 @@ public final class Kernels {
     }
 
     private static Choice probe(RunConfig config) {
+        int workers = config.train().workers() > 0 ? config.train().workers() : Runtime.getRuntime().availableProcessors();
         int engineThreads = EngineTuning.setThreads(1);
+        ExecutorService pool = Executors.newFixedThreadPool(workers);
         try (NDManager manager = NDManager.newBaseManager()) {
-            TlbModel eager = probeModel(config.with("kernels=eager"), manager);
-            TlbModel fused = probeModel(config.with("kernels=fused"), manager);
+            List<TlbModel> eager = new ArrayList<>();
+            List<TlbModel> fused = new ArrayList<>();
+            for (int w = 0; w < workers; w++) {
+                eager.add(probeModel(config.with("kernels=eager"), manager));
+                fused.add(probeModel(config.with("kernels=fused"), manager));
+            }
             int size = config.model().imageSize();
             int count = Math.min(PROBE_IMAGES, config.train().batchSize());
             NDArray images = manager.randomUniform(0, 1, new Shape(count, 3, size, size));
             List<Double> eagerMs = new ArrayList<>();
             List<Double> fusedMs = new ArrayList<>();
             for (int round = 0; round < PROBE_ROUNDS; round++) {
-                double e = timePass(eager, images, manager);
-                double f = timePass(fused, images, manager);
+                double e = timePasses(pool, eager, images, manager);
+                double f = timePasses(pool, fused, images, manager);
                 if (round > 1) {
                     eagerMs.add(e);
                     fusedMs.add(f);
@@ -95,9 +105,10 @@ public final class Kernels {
             }
             double e = median(eagerMs);
             double f = median(fusedMs);
-            return new Choice(f < e, String.format(Locale.ROOT, "%s (kernels=auto: a %d-image training pass took %.0f ms"
-                    + " fused, %.0f ms eager on one thread)", f < e ? "fused" : "eager", count, f, e));
+            return new Choice(f < e, String.format(Locale.ROOT, "%s (kernels=auto: a %d-image training pass on each of %d"
+                    + " workers took %.0f ms fused, %.0f ms eager)", f < e ? "fused" : "eager", count, workers, f, e));
         } finally {
+            pool.shutdownNow();
             EngineTuning.setThreads(engineThreads);
         }
     }
@@ -110,14 +121,27 @@ public final class Kernels {
         return model;
     }
 
-    private static double timePass(TlbModel model, NDArray images, NDManager manager) {
-        boolean gradMode = JniUtils.isGradMode();
-        JniUtils.setGradMode(true); // thread-local in the engine, as a training worker sets it
+    /** Wall milliseconds of one training pass of each model at once, each on a thread of its own as data-parallel workers run. */
+    private static double timePasses(ExecutorService pool, List<TlbModel> models, NDArray images, NDManager manager) {
         long start = System.nanoTime();
-        try (NDScope temporaries = new NDScope()) {
-            model.train(new ParameterStore(manager, false), images, logits -> logits.sum());
-        } finally {
-            JniUtils.setGradMode(gradMode);
+        List<Future<?>> passes = new ArrayList<>();
+        for (TlbModel model : models) {
+            passes.add(pool.submit(() -> {
+                JniUtils.setGradMode(true); // thread-local in the engine, as a training worker sets it
+                try (NDScope temporaries = new NDScope()) {
+                    model.train(new ParameterStore(manager, false), images, logits -> logits.sum());
+                }
+            }));
+        }
+        for (Future<?> pass : passes) {
+            try {
+                pass.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new TlbException("interrupted while probing the kernels");
+            } catch (ExecutionException e) {
+                throw new TlbException("the kernels probe failed: " + e.getCause(), e.getCause());
+            }
         }
         return (System.nanoTime() - start) / 1e6;
     }

@@ -155,7 +155,7 @@ class CliTest {
         assertEquals(0, r.code(), r.err());
         String recorded = new ObjectMapper().readTree(auto.resolve("config.json").toFile()).get("kernels").asText();
         assertTrue(recorded.equals("fused") || recorded.equals("eager"), recorded);
-        assertTrue((r.out() + r.err()).contains("Kernels: " + recorded + " (kernels=auto: a 32-image training pass took"),
+        assertTrue((r.out() + r.err()).contains("Kernels: " + recorded + " (kernels=auto: a 32-image training pass on each of"),
                 r.out() + r.err());
         Path fused = tmp.resolve("fused-run");
         Process child = new ProcessBuilder(javaCommand(smallTrain(fused, 1, "--set", "kernels=fused")))

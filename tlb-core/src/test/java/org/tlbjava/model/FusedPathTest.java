@@ -119,7 +119,8 @@ class FusedPathTest {
     void theProbeTakesTheFasterPath() {
         Kernels.Choice choice = Kernels.choose(variants().get(1).with("kernels=auto", "batch_size=16"));
         java.util.regex.Matcher m = java.util.regex.Pattern
-                .compile("^(fused|eager) \\(kernels=auto: a 16-image training pass took (\\d+) ms fused, (\\d+) ms eager")
+                .compile("^(fused|eager) \\(kernels=auto: a 16-image training pass on each of \\d+ workers took (\\d+) ms fused,"
+                        + " (\\d+) ms eager")
                 .matcher(choice.description());
         assertTrue(m.find(), choice.description());
         boolean fusedFaster = Integer.parseInt(m.group(2)) < Integer.parseInt(m.group(3));
