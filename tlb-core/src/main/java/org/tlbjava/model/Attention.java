@@ -239,7 +239,7 @@ final class Attention extends Module {
         int inner = heads * keyDim;
         Layout at = layout(self);
         float[] dMixed = p.take(rq * inner);
-        output.fusedBackward(p, t.mixed(), dOut, rq, dMixed, false);
+        output.fusedBackward(p, t.mixed(), dOut, rq, dMixed);
         FusedMath.addInto(dOut, dQueries, rq * dim);
         FoldedProjection qFold = queryFold(p, self);
         float[] dqs = p.zeros(rq * qFold.width());

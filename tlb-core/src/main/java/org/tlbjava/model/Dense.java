@@ -69,10 +69,10 @@ final class Dense extends Module {
         Gemm.gemm(rows, out, in, x, 0, in, 1, p.transposed(weight, out, in), 0, out, y, 0, out, true);
     }
 
-    /** Fused path: dW += dyᵀ x, db += Σ dy, and dx = dy W (added to dx when {@code accumulate}). */
-    void fusedBackward(FusedPass p, float[] x, float[] dy, int rows, float[] dx, boolean accumulate) {
+    /** Fused path: dW += dyᵀ x, db += Σ dy, and dx = dy W. */
+    void fusedBackward(FusedPass p, float[] x, float[] dy, int rows, float[] dx) {
         Gemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, p.gradient(weight), 0, in, true);
         FusedMath.addColumnSums(dy, rows, out, p.gradient(bias));
-        Gemm.gemm(rows, in, out, dy, 0, out, 1, p.value(weight), 0, in, dx, 0, in, accumulate);
+        Gemm.gemm(rows, in, out, dy, 0, out, 1, p.value(weight), 0, in, dx, 0, in, false);
     }
 }

@@ -71,7 +71,7 @@ final class FeedForward extends Module {
         float[] slope = p.take(wide);
         FusedMath.geluWithSlope(t.hidden(), activated, slope, wide);
         float[] dHidden = p.take(wide);
-        project.fusedBackward(p, activated, dy, rows, dHidden, false);
+        project.fusedBackward(p, activated, dy, rows, dHidden);
         FusedMath.multiplyInto(slope, dHidden, wide);
         float[] dxhat = p.zeros(n);
         expandFold(p).backward(t.input().xhat(), dHidden, rows, dxhat);

@@ -181,7 +181,7 @@ public final class TlbModel extends Module {
     }
 
     /** Backpropagates a scalar loss into the parameters' gradients. */
-    public static void backward(NDArray loss) {
+    private static void backward(NDArray loss) {
         FusedPass.backward(loss, new float[] {1f}, loss.getManager());
     }
 
