@@ -108,7 +108,7 @@ public final class TrainingBenchmark {
      * JVM can run the fused kernels (the chosen one first), else the one that runs.
      */
     private List<String> paths(String chosen) {
-        if (!"auto".equals(config.train().kernels()) || !Kernels.available()) {
+        if (!TrainConfig.AUTO_KERNELS.equals(config.train().kernels()) || !Kernels.available()) {
             return List.of(chosen);
         }
         return chosen.equals(TrainConfig.FUSED) ? List.of(TrainConfig.FUSED, TrainConfig.EAGER)

@@ -44,6 +44,8 @@ public record TrainConfig(
                 + " eager: in PyTorch operations; auto: whichever a probe at start measures faster on this machine")
         String kernels) {
     public static final String CONSTANT = "constant";
+    /** kernels: whichever path a probe at start measures faster. */
+    public static final String AUTO_KERNELS = "auto";
     public static final String FUSED = "fused";
     public static final String EAGER = "eager";
     public static final String COSINE = "cosine";
@@ -65,7 +67,7 @@ public record TrainConfig(
             problems.add("weight_decay must be a non-negative number, got " + weightDecay);
         }
         Checks.oneOf(problems, "lr_schedule", lrSchedule, CONSTANT, COSINE);
-        Checks.oneOf(problems, "kernels", kernels, "auto", FUSED, EAGER);
+        Checks.oneOf(problems, "kernels", kernels, AUTO_KERNELS, FUSED, EAGER);
         Checks.oneOf(problems, "weight_decay_on", weightDecayOn, "all", "weights");
         if (!(warmupEpochs >= 0) || warmupEpochs > epochs) {
             problems.add("warmup_epochs must be in [0, epochs], got " + warmupEpochs);

@@ -62,17 +62,27 @@ final class Dense extends Module {
 
     /** Fused path: y[rows, out] = x[rows, in] Wᵀ + b. */
     void fusedForward(FusedPass p, float[] x, int rows, float[] y) {
-        float[] b = p.value(bias);
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(b, 0, y, r * out, out);
-        }
-        Gemm.gemm(rows, out, in, x, 0, in, 1, p.transposed(weight, out, in), 0, out, y, 0, out, true);
+        affine(x, rows, in, out, p.transposed(weight, out, in), p.value(bias), y);
     }
 
     /** Fused path: dW += dyᵀ x, db += Σ dy, and dx = dy W. */
     void fusedBackward(FusedPass p, float[] x, float[] dy, int rows, float[] dx) {
-        Gemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, p.gradient(weight), 0, in, true);
-        FusedMath.addColumnSums(dy, rows, out, p.gradient(bias));
-        Gemm.gemm(rows, in, out, dy, 0, out, 1, p.value(weight), 0, in, dx, 0, in, false);
+        affineBackward(x, dy, rows, in, out, p.value(weight), p.gradient(weight), p.gradient(bias), dx, false);
+    }
+
+    /** y[rows, out] = x[rows, in] Wᵀ + b, with W given as Wᵀ [in, out]. */
+    static void affine(float[] x, int rows, int in, int out, float[] weightT, float[] bias, float[] y) {
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(bias, 0, y, r * out, out);
+        }
+        Gemm.gemm(rows, out, in, x, 0, in, 1, weightT, 0, out, y, 0, out, true);
+    }
+
+    /** The gradients through {@link #affine}: dW += dyᵀ x, db += Σ dy, and dx = dy W (added to dx when {@code accumulate}). */
+    static void affineBackward(float[] x, float[] dy, int rows, int in, int out, float[] weight, float[] dWeight,
+            float[] dBias, float[] dx, boolean accumulate) {
+        Gemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, dWeight, 0, in, true);
+        FusedMath.addColumnSums(dy, rows, out, dBias);
+        Gemm.gemm(rows, in, out, dy, 0, out, 1, weight, 0, in, dx, 0, in, accumulate);
     }
 }

@@ -60,17 +60,12 @@ final class FoldedProjection {
 
     /** y[rows, width] = x̂ W'ᵀ + b'. */
     void forward(float[] xhat, int rows, float[] y) {
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(bias, 0, y, r * out, out);
-        }
-        Gemm.gemm(rows, out, in, xhat, 0, in, 1, weightT, 0, out, y, 0, out, true);
+        Dense.affine(xhat, rows, in, out, weightT, bias, y);
     }
 
     /** Sums dW' += dyᵀ x̂ and db' += Σ dy, and adds dy W' to {@code dxhat}. */
     void backward(float[] xhat, float[] dy, int rows, float[] dxhat) {
-        Gemm.gemm(out, in, rows, dy, 0, 1, out, xhat, 0, in, dWeight, 0, in, true);
-        FusedMath.addColumnSums(dy, rows, out, dBias);
-        Gemm.gemm(rows, in, out, dy, 0, out, 1, weight, 0, in, dxhat, 0, in, true);
+        Dense.affineBackward(xhat, dy, rows, in, out, weight, dWeight, dBias, dxhat, true);
     }
 
     /**

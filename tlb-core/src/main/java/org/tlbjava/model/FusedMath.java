@@ -1,7 +1,6 @@
 package org.tlbjava.model;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,7 +11,7 @@ import jdk.incubator.vector.VectorSpecies;
  * where the eager path runs several engine operations.
  */
 final class FusedMath {
-    static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     private static final int LANES = SPECIES.length();
     private static final float SQRT_HALF = (float) Math.sqrt(0.5);
     private static final float INV_SQRT_2PI = (float) (1 / Math.sqrt(2 * Math.PI));

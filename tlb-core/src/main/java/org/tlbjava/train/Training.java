@@ -110,7 +110,7 @@ public final class Training {
                 .resolve();
         // A fact of this machine, recorded with the run so that a resumed run keeps to the same path.
         Kernels.Choice kernels = Kernels.forTraining(fitted);
-        if ("auto".equals(fitted.train().kernels())) {
+        if (TrainConfig.AUTO_KERNELS.equals(fitted.train().kernels())) {
             all.forEach(l -> l.logged("Kernels: " + kernels.description()));
         }
         RunConfig c = ConfigResolver.from(fitted)
