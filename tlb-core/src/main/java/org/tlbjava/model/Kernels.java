@@ -17,9 +17,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.tlbjava.TlbException;
 import org.tlbjava.config.ModelConfig;
 import org.tlbjava.config.RunConfig;
-import org.tlbjava.TlbException;
 import org.tlbjava.config.TrainConfig;
 
 /**
@@ -36,7 +36,10 @@ public final class Kernels {
     private static final int PROBE_IMAGES = 64;
     /** Probe rounds; the first two (compiling the fused kernels, warming the engine) are not counted. */
     private static final int PROBE_ROUNDS = 5;
-    private static final Map<ModelConfig, Choice> PROBED = new HashMap<>();
+    /** What a probe measured depends on: the network, the images per pass, the workers. */
+    private record Probe(ModelConfig model, int images, int workers) {}
+
+    private static final Map<Probe, Choice> PROBED = new HashMap<>();
 
     private Kernels() {}
 
@@ -74,13 +77,14 @@ public final class Kernels {
         if (TrainConfig.FUSED.equals(kernels)) {
             return new Choice(true, "fused (kernels=fused)");
         }
+        int workers = config.train().workers() > 0 ? config.train().workers() : Runtime.getRuntime().availableProcessors();
+        Probe probe = new Probe(config.model(), Math.min(PROBE_IMAGES, config.train().batchSize()), workers);
         synchronized (PROBED) {
-            return PROBED.computeIfAbsent(config.model(), m -> probe(config));
+            return PROBED.computeIfAbsent(probe, p -> probe(config, p.images(), p.workers()));
         }
     }
 
-    private static Choice probe(RunConfig config) {
-        int workers = config.train().workers() > 0 ? config.train().workers() : Runtime.getRuntime().availableProcessors();
+    private static Choice probe(RunConfig config, int count, int workers) {
         int engineThreads = EngineTuning.setThreads(1);
         ExecutorService pool = Executors.newFixedThreadPool(workers);
         try (NDManager manager = NDManager.newBaseManager()) {
@@ -91,7 +95,6 @@ public final class Kernels {
                 fused.add(probeModel(config.with("kernels=fused"), manager));
             }
             int size = config.model().imageSize();
-            int count = Math.min(PROBE_IMAGES, config.train().batchSize());
             NDArray images = manager.randomUniform(0, 1, new Shape(count, 3, size, size));
             List<Double> eagerMs = new ArrayList<>();
             List<Double> fusedMs = new ArrayList<>();

@@ -128,6 +128,8 @@ class FusedPathTest {
         if (Integer.parseInt(m.group(2)) != Integer.parseInt(m.group(3))) {
             assertEquals(fusedFaster, choice.fused(), choice.description());
         }
+        String smaller = Kernels.choose(variants().get(1).with("kernels=auto", "batch_size=8")).description();
+        assertTrue(smaller.contains("a 8-image training pass"), "probed again for another pass size: " + smaller);
     }
 
     private float[] logits(TlbModel model, NDArray x) {
