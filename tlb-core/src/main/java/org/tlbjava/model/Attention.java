@@ -197,10 +197,8 @@ final class Attention extends Module {
                 for (int t = 0; t < tq; t++) {
                     int row = ((b * heads + h) * tq + t) * tk;
                     int qo = at.qOffset() + (b * tq + t) * at.qStride() + h * keyDim;
-                    for (int s = 0; s < tk; s++) {
-                        int ko = at.kOffset() + (b * tk + s) * at.kvStride() + h * keyDim;
-                        probs[row + s] = scale * FusedMath.dot(qs, qo, kvs, ko, keyDim);
-                    }
+                    int ko = at.kOffset() + b * tk * at.kvStride() + h * keyDim;
+                    FusedMath.dotRows(qs, qo, kvs, ko, at.kvStride(), tk, keyDim, scale, probs, row);
                 }
             }
         }
@@ -242,9 +240,9 @@ final class Attention extends Module {
         output.fusedBackward(p, t.mixed(), dOut, rq, dMixed);
         FusedMath.addInto(dOut, dQueries, rq * dim);
         FoldedProjection qFold = queryFold(p, self);
-        float[] dqs = p.zeros(rq * qFold.width());
+        float[] dqs = p.take(rq * qFold.width()); // every entry written once below
         FoldedProjection kvFold = self ? qFold : keyValueFold(p);
-        float[] dkvs = self ? dqs : p.zeros(rk * kvFold.width());
+        float[] dkvs = self ? dqs : p.take(rk * kvFold.width());
         float[] qs = t.queryProjection();
         float[] kvs = t.keyValueProjection();
         float[] probs = t.probs();
@@ -259,12 +257,13 @@ final class Attention extends Module {
                 int mBase = b * tq * inner + h * keyDim;
                 int pBase = (b * heads + h) * tq * tk;
                 for (int i = 0; i < tq; i++) {
+                    FusedMath.dotRows(dMixed, mBase + i * inner, kvs, vBase, at.kvStride(), tk, keyDim, 1, dScores, i * tk);
                     float expected = 0;
                     for (int s = 0; s < tk; s++) {
                         int e = i * tk + s;
                         float m = mask == null ? 1 : mask[pBase + e];
                         weights[e] = probs[pBase + e] * m;
-                        dScores[e] = m * FusedMath.dot(dMixed, mBase + i * inner, kvs, vBase + s * at.kvStride(), keyDim);
+                        dScores[e] *= m;
                         expected += probs[pBase + e] * dScores[e];
                     }
                     for (int s = 0; s < tk; s++) {
@@ -273,19 +272,19 @@ final class Attention extends Module {
                     }
                 }
                 for (int s = 0; s < tk; s++) { // dv_s = Σ_i weights[i,s] dMixed_i; dk_s = Σ_i dScores[i,s] q_i
-                    FusedMath.combineRows(weights, s, tk, tq, dMixed, mBase, inner, dkvs, vBase + s * at.kvStride(), keyDim, true);
-                    FusedMath.combineRows(dScores, s, tk, tq, qs, qBase, at.qStride(), dkvs, kBase + s * at.kvStride(), keyDim, true);
+                    FusedMath.combineRows(weights, s, tk, tq, dMixed, mBase, inner, dkvs, vBase + s * at.kvStride(), keyDim, false);
+                    FusedMath.combineRows(dScores, s, tk, tq, qs, qBase, at.qStride(), dkvs, kBase + s * at.kvStride(), keyDim, false);
                 }
                 for (int i = 0; i < tq; i++) { // dq_i = Σ_s dScores[i,s] k_s
-                    FusedMath.combineRows(dScores, i * tk, 1, tk, kvs, kBase, at.kvStride(), dqs, qBase + i * at.qStride(), keyDim, true);
+                    FusedMath.combineRows(dScores, i * tk, 1, tk, kvs, kBase, at.kvStride(), dqs, qBase + i * at.qStride(), keyDim, false);
                 }
             }
         }
-        float[] dxq = p.zeros(rq * dim);
+        float[] dxq = p.take(rq * dim);
         qFold.backward(t.query().xhat(), dqs, rq, dxq);
         FusedMath.standardizeBackward(t.query(), dxq, dQueries);
         if (!self) {
-            float[] dxkv = p.zeros(rk * dim);
+            float[] dxkv = p.take(rk * dim);
             kvFold.backward(t.keyValue().xhat(), dkvs, rk, dxkv);
             FusedMath.standardizeBackward(t.keyValue(), dxkv, dKeysValues);
         }

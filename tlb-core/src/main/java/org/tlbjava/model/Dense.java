@@ -72,10 +72,7 @@ final class Dense extends Module {
 
     /** y[rows, out] = x[rows, in] Wᵀ + b, with W given as Wᵀ [in, out]. */
     static void affine(float[] x, int rows, int in, int out, float[] weightT, float[] bias, float[] y) {
-        for (int r = 0; r < rows; r++) {
-            System.arraycopy(bias, 0, y, r * out, out);
-        }
-        Gemm.gemm(rows, out, in, x, 0, in, 1, weightT, 0, out, y, 0, out, true);
+        Gemm.gemmPlusRow(rows, out, in, x, 0, in, 1, weightT, 0, out, bias, 0, y, 0, out);
     }
 
     /** The gradients through {@link #affine}: dW += dyᵀ x, db += Σ dy, and dx = dy W (added to dx when {@code accumulate}). */

@@ -28,26 +28,32 @@ final class FeedForward extends Module {
         return x.add(dropout.apply(y, dropoutRate, pass.training));
     }
 
-    /** What the fused backward reads of a fused forward call: the standardized input, the hidden layer before GELU, the dropout mask (or null). */
-    record FusedTape(FusedMath.Standardized input, float[] hidden, float[] mask) {}
+    /**
+     * What the fused backward reads of a fused forward call: the standardized input, the hidden
+     * layer after GELU and GELU's slope there (computed in the forward pass's one pass over the
+     * hidden layer, so the backward pass does no GELU arithmetic), the dropout mask (or null).
+     */
+    record FusedTape(FusedMath.Standardized input, float[] activated, float[] slope, float[] mask) {}
 
     /** Fused path of {@link #forward} on [rows, dim]. */
     FusedTape fusedForward(FusedPass p, float[] x, int rows, float[] out) {
         int n = rows * dim;
         int wide = rows * 4 * dim;
         FusedMath.Standardized s = p.standardize(x, rows, dim);
-        float[] hidden = p.take(wide);
-        expandFold(p).forward(s.xhat(), rows, hidden);
-        int mark = p.mark();
-        float[] activated = p.take(wide); // not kept: the backward pass recomputes it
-        FusedMath.gelu(hidden, activated, wide);
+        float[] activated = p.take(wide);
+        expandFold(p).forward(s.xhat(), rows, activated);
+        float[] slope = p.training ? p.take(wide) : null;
+        if (slope != null) {
+            FusedMath.geluWithSlope(activated, activated, slope, wide);
+        } else {
+            FusedMath.gelu(activated, activated, wide);
+        }
         project.fusedForward(p, activated, rows, out);
-        p.release(mark);
         float[] mask = p.training && dropoutRate > 0 ? dropout.mask(p.take(n), n, dropoutRate) : null;
         for (int i = 0; i < n; i++) {
             out[i] = x[i] + (mask == null ? out[i] : out[i] * mask[i]);
         }
-        return new FusedTape(s, hidden, mask);
+        return new FusedTape(s, activated, slope, mask);
     }
 
     /** The LayerNorm's affine map folded into the expanding layer, once per pass. */
@@ -67,13 +73,10 @@ final class FeedForward extends Module {
                 dy[i] = dOut[i] * t.mask()[i];
             }
         }
-        float[] activated = p.take(wide); // recomputed: cheaper than keeping it from the forward pass
-        float[] slope = p.take(wide);
-        FusedMath.geluWithSlope(t.hidden(), activated, slope, wide);
         float[] dHidden = p.take(wide);
-        project.fusedBackward(p, activated, dy, rows, dHidden);
-        FusedMath.multiplyInto(slope, dHidden, wide);
-        float[] dxhat = p.zeros(n);
+        project.fusedBackward(p, t.activated(), dy, rows, dHidden);
+        FusedMath.multiplyInto(t.slope(), dHidden, wide);
+        float[] dxhat = p.take(n);
         expandFold(p).backward(t.input().xhat(), dHidden, rows, dxhat);
         FusedMath.standardizeBackward(t.input(), dxhat, dx);
         FusedMath.addInto(dOut, dx, n);

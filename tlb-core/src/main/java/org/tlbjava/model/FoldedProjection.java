@@ -63,9 +63,9 @@ final class FoldedProjection {
         Dense.affine(xhat, rows, in, out, weightT, bias, y);
     }
 
-    /** Sums dW' += dyᵀ x̂ and db' += Σ dy, and adds dy W' to {@code dxhat}. */
+    /** Sums dW' += dyᵀ x̂ and db' += Σ dy, and writes dy W' to {@code dxhat}. */
     void backward(float[] xhat, float[] dy, int rows, float[] dxhat) {
-        Dense.affineBackward(xhat, dy, rows, in, out, weight, dWeight, dBias, dxhat, true);
+        Dense.affineBackward(xhat, dy, rows, in, out, weight, dWeight, dBias, dxhat, false);
     }
 
     /**

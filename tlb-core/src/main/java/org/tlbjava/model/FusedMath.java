@@ -40,7 +40,11 @@ final class FusedMath {
             }
             float s = (float) (1 / Math.sqrt(var / dim + Norm.EPSILON));
             rstd[r] = s;
-            for (i = 0; i < dim; i++) {
+            FloatVector vs = FloatVector.broadcast(SPECIES, s);
+            for (i = 0; i <= dim - LANES; i += LANES) {
+                FloatVector.fromArray(SPECIES, x, o + i).sub(m).mul(vs).intoArray(xhat, o + i);
+            }
+            for (; i < dim; i++) {
                 xhat[o + i] = (x[o + i] - mean) * s;
             }
         }
@@ -56,7 +60,16 @@ final class FusedMath {
             float meanD = sum(dxhat, o, dim) / dim;
             float meanDx = dot(dxhat, o, xhat, o, dim) / dim;
             float rs = s.rstd()[r];
-            for (int i = 0; i < dim; i++) {
+            FloatVector vrs = FloatVector.broadcast(SPECIES, rs);
+            FloatVector vMeanD = FloatVector.broadcast(SPECIES, meanD);
+            FloatVector vMeanDx = FloatVector.broadcast(SPECIES, -meanDx);
+            int i = 0;
+            for (; i <= dim - LANES; i += LANES) {
+                FloatVector centred = FloatVector.fromArray(SPECIES, xhat, o + i)
+                        .fma(vMeanDx, FloatVector.fromArray(SPECIES, dxhat, o + i).sub(vMeanD));
+                centred.fma(vrs, FloatVector.fromArray(SPECIES, dx, o + i)).intoArray(dx, o + i);
+            }
+            for (; i < dim; i++) {
                 dx[o + i] += rs * (dxhat[o + i] - meanD - xhat[o + i] * meanDx);
             }
         }
@@ -75,8 +88,8 @@ final class FusedMath {
     }
 
     /**
-     * The backward pass through {@link #gelu} in one pass over x: g = x Φ(x) recomputed into
-     * {@code g} (cheaper than keeping it), and the slope Φ(x) + x φ(x) into {@code slope}.
+     * {@link #gelu} and its slope Φ(x) + x φ(x) in one pass over x, for the backward pass; {@code g}
+     * may be {@code x} itself.
      */
     static void geluWithSlope(float[] x, float[] g, float[] slope, int n) {
         int i = 0;
@@ -88,9 +101,10 @@ final class FusedMath {
             v.fma(density, phi).intoArray(slope, i);
         }
         for (; i < n; i++) {
-            float phi = cdf(x[i]);
-            g[i] = x[i] * phi;
-            slope[i] = phi + x[i] * (float) Math.exp(-0.5 * x[i] * x[i]) * INV_SQRT_2PI;
+            float v = x[i];
+            float phi = cdf(v);
+            g[i] = v * phi;
+            slope[i] = phi + v * (float) Math.exp(-0.5 * v * v) * INV_SQRT_2PI;
         }
     }
 
@@ -146,12 +160,65 @@ final class FusedMath {
     }
 
     /**
+     * out[oo + s] = scale Σ_i a[ao + i] b[bo + s bStride + i] for s &lt; count: one row against
+     * {@code count} rows, as attention's scores. Rows of four vectors (64 floats with AVX-512)
+     * keep {@code a} in registers for every row of b.
+     */
+    static void dotRows(float[] a, int ao, float[] b, int bo, int bStride, int count, int n, float scale,
+            float[] out, int oo) {
+        if (n != 4 * LANES) {
+            for (int s = 0; s < count; s++) {
+                out[oo + s] = scale * dot(a, ao, b, bo + s * bStride, n);
+            }
+            return;
+        }
+        FloatVector a0 = FloatVector.fromArray(SPECIES, a, ao);
+        FloatVector a1 = FloatVector.fromArray(SPECIES, a, ao + LANES);
+        FloatVector a2 = FloatVector.fromArray(SPECIES, a, ao + 2 * LANES);
+        FloatVector a3 = FloatVector.fromArray(SPECIES, a, ao + 3 * LANES);
+        for (int s = 0; s < count; s++) {
+            int r = bo + s * bStride;
+            FloatVector even = FloatVector.fromArray(SPECIES, b, r).mul(a0)
+                    .add(FloatVector.fromArray(SPECIES, b, r + 2 * LANES).mul(a2));
+            FloatVector odd = FloatVector.fromArray(SPECIES, b, r + LANES).mul(a1)
+                    .add(FloatVector.fromArray(SPECIES, b, r + 3 * LANES).mul(a3));
+            out[oo + s] = scale * even.add(odd).reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
      * dst[do + i] (+)= Σ_j w[wo + j wStride] src[so + j srcStride + i] for i < n, j < count: a
      * weighted sum of rows, each output vector summed in a register over all the rows.
      */
     static void combineRows(float[] w, int wo, int wStride, int count, float[] src, int so, int srcStride,
             float[] dst, int dOff, int n, boolean accumulate) {
         int i = 0;
+        for (; i <= n - 4 * LANES; i += 4 * LANES) { // four vectors at once: each weight broadcast once for them
+            FloatVector a0, a1, a2, a3;
+            if (accumulate) {
+                a0 = FloatVector.fromArray(SPECIES, dst, dOff + i);
+                a1 = FloatVector.fromArray(SPECIES, dst, dOff + i + LANES);
+                a2 = FloatVector.fromArray(SPECIES, dst, dOff + i + 2 * LANES);
+                a3 = FloatVector.fromArray(SPECIES, dst, dOff + i + 3 * LANES);
+            } else {
+                a0 = FloatVector.zero(SPECIES);
+                a1 = a0;
+                a2 = a0;
+                a3 = a0;
+            }
+            for (int j = 0; j < count; j++) {
+                FloatVector wj = FloatVector.broadcast(SPECIES, w[wo + j * wStride]);
+                int r = so + j * srcStride + i;
+                a0 = FloatVector.fromArray(SPECIES, src, r).fma(wj, a0);
+                a1 = FloatVector.fromArray(SPECIES, src, r + LANES).fma(wj, a1);
+                a2 = FloatVector.fromArray(SPECIES, src, r + 2 * LANES).fma(wj, a2);
+                a3 = FloatVector.fromArray(SPECIES, src, r + 3 * LANES).fma(wj, a3);
+            }
+            a0.intoArray(dst, dOff + i);
+            a1.intoArray(dst, dOff + i + LANES);
+            a2.intoArray(dst, dOff + i + 2 * LANES);
+            a3.intoArray(dst, dOff + i + 3 * LANES);
+        }
         for (; i <= n - LANES; i += LANES) {
             FloatVector acc = accumulate ? FloatVector.fromArray(SPECIES, dst, dOff + i) : FloatVector.zero(SPECIES);
             for (int j = 0; j < count; j++) {
@@ -195,19 +262,44 @@ final class FusedMath {
 
     /** y[i] += x[i] over n elements. */
     static void addInto(float[] x, float[] y, int n) {
-        for (int i = 0; i < n; i++) {
+        int i = 0;
+        for (; i <= n - LANES; i += LANES) {
+            FloatVector.fromArray(SPECIES, y, i).add(FloatVector.fromArray(SPECIES, x, i)).intoArray(y, i);
+        }
+        for (; i < n; i++) {
             y[i] += x[i];
         }
     }
 
     /** Column sums of a [rows, cols] array added to {@code into}. */
     static void addColumnSums(float[] a, int rows, int cols, float[] into) {
-        for (int r = 0; r < rows; r++) {
-            axpy(1f, a, r * cols, into, 0, cols);
+        int c = 0;
+        for (; c <= cols - 4 * LANES; c += 4 * LANES) { // four columns of vectors summed in registers down all rows
+            FloatVector s0 = FloatVector.fromArray(SPECIES, into, c);
+            FloatVector s1 = FloatVector.fromArray(SPECIES, into, c + LANES);
+            FloatVector s2 = FloatVector.fromArray(SPECIES, into, c + 2 * LANES);
+            FloatVector s3 = FloatVector.fromArray(SPECIES, into, c + 3 * LANES);
+            for (int o = c; o < rows * cols; o += cols) {
+                s0 = s0.add(FloatVector.fromArray(SPECIES, a, o));
+                s1 = s1.add(FloatVector.fromArray(SPECIES, a, o + LANES));
+                s2 = s2.add(FloatVector.fromArray(SPECIES, a, o + 2 * LANES));
+                s3 = s3.add(FloatVector.fromArray(SPECIES, a, o + 3 * LANES));
+            }
+            s0.intoArray(into, c);
+            s1.intoArray(into, c + LANES);
+            s2.intoArray(into, c + 2 * LANES);
+            s3.intoArray(into, c + 3 * LANES);
+        }
+        for (; c < cols; c++) {
+            float sum = into[c];
+            for (int o = c; o < rows * cols; o += cols) {
+                sum += a[o];
+            }
+            into[c] = sum;
         }
     }
 
-    /** Softmax of each {@code n}-long row of {@code x} in place. */
+    /** Softmax of each {@code n}-long row of {@code x} in place; the exponentials in one vector pass over all rows. */
     static void softmaxRows(float[] x, int rows, int n) {
         for (int r = 0; r < rows; r++) {
             int o = r * n;
@@ -215,15 +307,27 @@ final class FusedMath {
             for (int i = 0; i < n; i++) {
                 max = Math.max(max, x[o + i]);
             }
-            float total = 0;
             for (int i = 0; i < n; i++) {
-                float e = (float) Math.exp(x[o + i] - max);
-                x[o + i] = e;
-                total += e;
+                x[o + i] -= max;
             }
-            float inv = 1 / total;
-            for (int i = 0; i < n; i++) {
-                x[o + i] *= inv;
+        }
+        int total = rows * n;
+        int i = 0;
+        for (; i <= total - LANES; i += LANES) {
+            FloatVector.fromArray(SPECIES, x, i).lanewise(VectorOperators.EXP).intoArray(x, i);
+        }
+        for (; i < total; i++) {
+            x[i] = (float) Math.exp(x[i]);
+        }
+        for (int r = 0; r < rows; r++) {
+            int o = r * n;
+            float sum = 0;
+            for (int j = 0; j < n; j++) {
+                sum += x[o + j];
+            }
+            float inv = 1 / sum;
+            for (int j = 0; j < n; j++) {
+                x[o + j] *= inv;
             }
         }
     }

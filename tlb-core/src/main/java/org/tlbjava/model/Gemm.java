@@ -47,6 +47,21 @@ final class Gemm {
      */
     static void gemm(int m, int n, int k, float[] a, int aOff, int aRow, int aCol,
                      float[] b, int bOff, int ldb, float[] c, int cOff, int ldc, boolean accumulate) {
+        product(m, n, k, a, aOff, aRow, aCol, b, bOff, ldb, accumulate ? c : null, cOff, ldc, c, cOff, ldc);
+    }
+
+    /**
+     * C(i,j) = row[rowOff + j] + sum over p &lt; k of A(i,p) * B(p,j): {@link #gemm} with a row (a
+     * bias) added to every row of C as its tiles are stored, so C is written once and never read.
+     */
+    static void gemmPlusRow(int m, int n, int k, float[] a, int aOff, int aRow, int aCol,
+                            float[] b, int bOff, int ldb, float[] row, int rowOff, float[] c, int cOff, int ldc) {
+        product(m, n, k, a, aOff, aRow, aCol, b, bOff, ldb, row, rowOff, 0, c, cOff, ldc);
+    }
+
+    /** C = S + A B, where S(i,j) = s[sOff + i*lds + j], or 0 when s is null. */
+    private static void product(int m, int n, int k, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
+                                int ldb, float[] s, int sOff, int lds, float[] c, int cOff, int ldc) {
         if (m < 0 || n < 0 || k < 0) {
             throw new IllegalArgumentException("negative size: m=" + m + " n=" + n + " k=" + k);
         }
@@ -55,38 +70,45 @@ final class Gemm {
         }
         float[] panel = m >= PACK_ROWS && n >= 2 * L ? PANEL.get() : null;
         int p0 = 0;
-        do { // once when k = 0: C = 0 unless accumulating
+        do { // once when k = 0: C = S
             int kc = Math.min(KC, k - p0);
-            columns(m, n, kc, a, aOff + p0 * aCol, aRow, aCol, b, bOff + p0 * ldb, ldb, c, cOff, ldc,
-                    accumulate || p0 > 0, panel);
+            Addend add = p0 == 0 ? new Addend(s, sOff, lds) : new Addend(c, cOff, ldc);
+            columns(m, n, kc, a, aOff + p0 * aCol, aRow, aCol, b, bOff + p0 * ldb, ldb, c, cOff, ldc, add, panel);
             p0 += kc;
         } while (p0 < k);
     }
 
+    /** What a block of p adds to its product: S(i,j) = s[off + i*ld + j], none when s is null. */
+    private record Addend(float[] s, int off, int ld) {
+        Addend at(int row, int col) {
+            return new Addend(s, off + row * ld + col, ld);
+        }
+    }
+
     /** C(.., j) (+)= the product over kc p: column blocks outside, so that a panel of B serves every row. */
     private static void columns(int m, int n, int kc, float[] a, int aOff, int aRow, int aCol, float[] b, int bOff,
-                                int ldb, float[] c, int cOff, int ldc, boolean accumulate, float[] panel) {
+                                int ldb, float[] c, int cOff, int ldc, Addend add, float[] panel) {
         int j = 0;
         if (WIDE) {
             for (; j + 4 * L <= n; j += 4 * L) {
                 if (panel != null && ldb != 4 * L) {
                     pack(kc, 4, b, bOff + j, ldb, panel);
-                    rows4x4(m, kc, a, aOff, aRow, aCol, panel, 0, 4 * L, c, cOff + j, ldc, accumulate);
+                    rows4x4(m, kc, a, aOff, aRow, aCol, panel, 0, 4 * L, c, cOff + j, ldc, add.at(0, j));
                 } else {
-                    rows4x4(m, kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, accumulate);
+                    rows4x4(m, kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, add.at(0, j));
                 }
             }
         }
         for (; j + 2 * L <= n; j += 2 * L) {
             if (panel != null && ldb != 2 * L) {
                 pack(kc, 2, b, bOff + j, ldb, panel);
-                rows4x2(m, kc, a, aOff, aRow, aCol, panel, 0, 2 * L, c, cOff + j, ldc, accumulate);
+                rows4x2(m, kc, a, aOff, aRow, aCol, panel, 0, 2 * L, c, cOff + j, ldc, add.at(0, j));
             } else {
-                rows4x2(m, kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, accumulate);
+                rows4x2(m, kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, add.at(0, j));
             }
         }
         for (; j < n; j += L) {
-            rows4x1(m, Math.min(L, n - j), kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, accumulate);
+            rows4x1(m, Math.min(L, n - j), kc, a, aOff, aRow, aCol, b, bOff + j, ldb, c, cOff + j, ldc, add.at(0, j));
         }
     }
 
@@ -102,46 +124,46 @@ final class Gemm {
 
     /** 4L columns of every row; B(p, 0) = b[bi + p*ldb], C(i, 0) = c[ci + i*ldc]. */
     private static void rows4x4(int m, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, Addend add) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
-            tile4x4(k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, accumulate);
+            tile4x4(k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, add.s(), add.off() + i * add.ld(), add.ld());
         }
         for (; i < m; i++) {
             for (int v = 0; v < 4 * L; v += L) {
-                tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi + v, ldb, c, ci + i * ldc + v, accumulate);
+                tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi + v, ldb, c, ci + i * ldc + v, add.s(), add.off() + i * add.ld() + v);
             }
         }
     }
 
     /** 2L columns of every row. */
     private static void rows4x2(int m, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, Addend add) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
-            tile4x2(k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, accumulate);
+            tile4x2(k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, add.s(), add.off() + i * add.ld(), add.ld());
         }
         for (; i < m; i++) {
-            tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi, ldb, c, ci + i * ldc, accumulate);
-            tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi + L, ldb, c, ci + i * ldc + L, accumulate);
+            tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi, ldb, c, ci + i * ldc, add.s(), add.off() + i * add.ld());
+            tile1x1(L, k, a, aOff + i * aRow, aCol, b, bi + L, ldb, c, ci + i * ldc + L, add.s(), add.off() + i * add.ld() + L);
         }
     }
 
     /** w &lt;= L columns of every row, as one vector. */
     private static void rows4x1(int m, int w, int k, float[] a, int aOff, int aRow, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, Addend add) {
         int i = 0;
         for (; i + MR <= m; i += MR) {
-            tile4x1(w, k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, accumulate);
+            tile4x1(w, k, a, aOff + i * aRow, aRow, aCol, b, bi, ldb, c, ci + i * ldc, ldc, add.s(), add.off() + i * add.ld(), add.ld());
         }
         for (; i < m; i++) {
-            tile1x1(w, k, a, aOff + i * aRow, aCol, b, bi, ldb, c, ci + i * ldc, accumulate);
+            tile1x1(w, k, a, aOff + i * aRow, aCol, b, bi, ldb, c, ci + i * ldc, add.s(), add.off() + i * add.ld());
         }
     }
 
     /** 4 rows by 4L columns: 16 accumulators. A(r,p) = a[ai + r*aRow + p*aCol]. */
     private static void tile4x4(int k, float[] a, int ai, int aRow, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, float[] s, int si, int lds) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
         FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
         FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
@@ -174,23 +196,24 @@ final class Gemm {
         }
         // no vector goes to another method: one not inlined would box all 16
         int c1i = ci + ldc, c2i = ci + 2 * ldc, c3i = ci + 3 * ldc;
-        if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(S, c, ci));
-            c01 = c01.add(FloatVector.fromArray(S, c, ci + L));
-            c02 = c02.add(FloatVector.fromArray(S, c, ci + 2 * L));
-            c03 = c03.add(FloatVector.fromArray(S, c, ci + 3 * L));
-            c10 = c10.add(FloatVector.fromArray(S, c, c1i));
-            c11 = c11.add(FloatVector.fromArray(S, c, c1i + L));
-            c12 = c12.add(FloatVector.fromArray(S, c, c1i + 2 * L));
-            c13 = c13.add(FloatVector.fromArray(S, c, c1i + 3 * L));
-            c20 = c20.add(FloatVector.fromArray(S, c, c2i));
-            c21 = c21.add(FloatVector.fromArray(S, c, c2i + L));
-            c22 = c22.add(FloatVector.fromArray(S, c, c2i + 2 * L));
-            c23 = c23.add(FloatVector.fromArray(S, c, c2i + 3 * L));
-            c30 = c30.add(FloatVector.fromArray(S, c, c3i));
-            c31 = c31.add(FloatVector.fromArray(S, c, c3i + L));
-            c32 = c32.add(FloatVector.fromArray(S, c, c3i + 2 * L));
-            c33 = c33.add(FloatVector.fromArray(S, c, c3i + 3 * L));
+        if (s != null) {
+            int s1i = si + lds, s2i = si + 2 * lds, s3i = si + 3 * lds;
+            c00 = c00.add(FloatVector.fromArray(S, s, si));
+            c01 = c01.add(FloatVector.fromArray(S, s, si + L));
+            c02 = c02.add(FloatVector.fromArray(S, s, si + 2 * L));
+            c03 = c03.add(FloatVector.fromArray(S, s, si + 3 * L));
+            c10 = c10.add(FloatVector.fromArray(S, s, s1i));
+            c11 = c11.add(FloatVector.fromArray(S, s, s1i + L));
+            c12 = c12.add(FloatVector.fromArray(S, s, s1i + 2 * L));
+            c13 = c13.add(FloatVector.fromArray(S, s, s1i + 3 * L));
+            c20 = c20.add(FloatVector.fromArray(S, s, s2i));
+            c21 = c21.add(FloatVector.fromArray(S, s, s2i + L));
+            c22 = c22.add(FloatVector.fromArray(S, s, s2i + 2 * L));
+            c23 = c23.add(FloatVector.fromArray(S, s, s2i + 3 * L));
+            c30 = c30.add(FloatVector.fromArray(S, s, s3i));
+            c31 = c31.add(FloatVector.fromArray(S, s, s3i + L));
+            c32 = c32.add(FloatVector.fromArray(S, s, s3i + 2 * L));
+            c33 = c33.add(FloatVector.fromArray(S, s, s3i + 3 * L));
         }
         c00.intoArray(c, ci);
         c01.intoArray(c, ci + L);
@@ -212,7 +235,7 @@ final class Gemm {
 
     /** 4 rows by 2L columns: 8 accumulators. */
     private static void tile4x2(int k, float[] a, int ai, int aRow, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, float[] s, int si, int lds) {
         FloatVector c00 = FloatVector.zero(S), c01 = c00;
         FloatVector c10 = c00, c11 = c00;
         FloatVector c20 = c00, c21 = c00;
@@ -234,15 +257,16 @@ final class Gemm {
             c31 = x.fma(b1, c31);
         }
         int c1i = ci + ldc, c2i = ci + 2 * ldc, c3i = ci + 3 * ldc;
-        if (accumulate) {
-            c00 = c00.add(FloatVector.fromArray(S, c, ci));
-            c01 = c01.add(FloatVector.fromArray(S, c, ci + L));
-            c10 = c10.add(FloatVector.fromArray(S, c, c1i));
-            c11 = c11.add(FloatVector.fromArray(S, c, c1i + L));
-            c20 = c20.add(FloatVector.fromArray(S, c, c2i));
-            c21 = c21.add(FloatVector.fromArray(S, c, c2i + L));
-            c30 = c30.add(FloatVector.fromArray(S, c, c3i));
-            c31 = c31.add(FloatVector.fromArray(S, c, c3i + L));
+        if (s != null) {
+            int s1i = si + lds, s2i = si + 2 * lds, s3i = si + 3 * lds;
+            c00 = c00.add(FloatVector.fromArray(S, s, si));
+            c01 = c01.add(FloatVector.fromArray(S, s, si + L));
+            c10 = c10.add(FloatVector.fromArray(S, s, s1i));
+            c11 = c11.add(FloatVector.fromArray(S, s, s1i + L));
+            c20 = c20.add(FloatVector.fromArray(S, s, s2i));
+            c21 = c21.add(FloatVector.fromArray(S, s, s2i + L));
+            c30 = c30.add(FloatVector.fromArray(S, s, s3i));
+            c31 = c31.add(FloatVector.fromArray(S, s, s3i + L));
         }
         c00.intoArray(c, ci);
         c01.intoArray(c, ci + L);
@@ -256,7 +280,7 @@ final class Gemm {
 
     /** 4 rows by w &lt;= L columns: 4 accumulators. */
     private static void tile4x1(int w, int k, float[] a, int ai, int aRow, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, int ldc, float[] s, int si, int lds) {
         FloatVector c0 = FloatVector.zero(S), c1 = c0, c2 = c0, c3 = c0;
         int whole = w == L ? k : wholeRows(b.length, bi, ldb, k);
         int a0 = ai;
@@ -269,12 +293,13 @@ final class Gemm {
             c3 = FloatVector.broadcast(S, a[ai + 3 * aRow]).fma(b0, c3);
         }
         int c1i = ci + ldc, c2i = ci + 2 * ldc, c3i = ci + 3 * ldc;
+        int s1i = si + lds, s2i = si + 2 * lds, s3i = si + 3 * lds;
         if (w == L) {
-            if (accumulate) {
-                c0 = c0.add(FloatVector.fromArray(S, c, ci));
-                c1 = c1.add(FloatVector.fromArray(S, c, c1i));
-                c2 = c2.add(FloatVector.fromArray(S, c, c2i));
-                c3 = c3.add(FloatVector.fromArray(S, c, c3i));
+            if (s != null) {
+                c0 = c0.add(FloatVector.fromArray(S, s, si));
+                c1 = c1.add(FloatVector.fromArray(S, s, s1i));
+                c2 = c2.add(FloatVector.fromArray(S, s, s2i));
+                c3 = c3.add(FloatVector.fromArray(S, s, s3i));
             }
             c0.intoArray(c, ci);
             c1.intoArray(c, c1i);
@@ -282,10 +307,10 @@ final class Gemm {
             c3.intoArray(c, c3i);
         } else { // lane by lane: a masked store is no intrinsic on Java 17
             for (int t = 0; t < w; t++) {
-                c[ci + t] = (accumulate ? c[ci + t] : 0f) + c0.lane(t);
-                c[c1i + t] = (accumulate ? c[c1i + t] : 0f) + c1.lane(t);
-                c[c2i + t] = (accumulate ? c[c2i + t] : 0f) + c2.lane(t);
-                c[c3i + t] = (accumulate ? c[c3i + t] : 0f) + c3.lane(t);
+                c[ci + t] = (s != null ? s[si + t] : 0f) + c0.lane(t);
+                c[c1i + t] = (s != null ? s[s1i + t] : 0f) + c1.lane(t);
+                c[c2i + t] = (s != null ? s[s2i + t] : 0f) + c2.lane(t);
+                c[c3i + t] = (s != null ? s[s3i + t] : 0f) + c3.lane(t);
             }
         }
         for (int r = 0; r < MR && whole < k; r++) {
@@ -295,7 +320,7 @@ final class Gemm {
 
     /** 1 row by w &lt;= L columns: the rows past the last group of 4. */
     private static void tile1x1(int w, int k, float[] a, int ai, int aCol,
-                                float[] b, int bi, int ldb, float[] c, int ci, boolean accumulate) {
+                                float[] b, int bi, int ldb, float[] c, int ci, float[] s, int si) {
         FloatVector c0 = FloatVector.zero(S);
         int whole = w == L ? k : wholeRows(b.length, bi, ldb, k);
         int a0 = ai;
@@ -304,13 +329,13 @@ final class Gemm {
             c0 = FloatVector.broadcast(S, a[ai]).fma(FloatVector.fromArray(S, b, bi), c0);
         }
         if (w == L) {
-            if (accumulate) {
-                c0 = c0.add(FloatVector.fromArray(S, c, ci));
+            if (s != null) {
+                c0 = c0.add(FloatVector.fromArray(S, s, si));
             }
             c0.intoArray(c, ci);
         } else {
             for (int t = 0; t < w; t++) {
-                c[ci + t] = (accumulate ? c[ci + t] : 0f) + c0.lane(t);
+                c[ci + t] = (s != null ? s[si + t] : 0f) + c0.lane(t);
             }
         }
         if (whole < k) {

@@ -190,6 +190,44 @@ class GemmTest {
         }
     }
 
+    /** gemmPlusRow: C = row + A B, the row (a bias) added to every row of C, nothing outside C written. */
+    private static void checkPlusRow(Layout l, long seed) {
+        SplittableRandom random = new SplittableRandom(seed);
+        float[] a = randoms(random, l.aLength());
+        float[] b = randoms(random, l.bLength());
+        float[] c = randoms(random, l.cLength());
+        float[] row = randoms(random, l.n() + 3);
+        float[] before = c.clone();
+        Gemm.gemmPlusRow(l.m(), l.n(), l.k(), a, l.aOff(), l.aRow(), l.aCol(), b, l.bOff(), l.ldb(), row, 3, c, l.cOff(),
+                l.ldc());
+        Run r = new Run(l, a, b, before, c, false);
+        double[] want = expected(r, l.k());
+        for (int i = 0; i < l.m(); i++) {
+            for (int j = 0; j < l.n(); j++) {
+                want[i * l.n() + j] += row[3 + j];
+            }
+        }
+        String mismatch = mismatch(r, want);
+        assertNull(mismatch, "plus row: " + mismatch);
+    }
+
+    @Test
+    void aRowAddedToEveryRowOfTheProduct() {
+        long seed = 7000;
+        for (Layout l : trainingShapes()) {
+            checkPlusRow(l, seed++);
+        }
+        for (int m : ODD) {
+            for (int n : ODD) {
+                for (int k : ODD) {
+                    checkPlusRow(new Layout(m, n, k, false, 0, 0, 0, 0, 0, 0), seed++);
+                    checkPlusRow(new Layout(m, n, k, true, 3, 5, 7, 2, 11, 9), seed++);
+                }
+            }
+        }
+        checkPlusRow(new Layout(33, 200, 129, false, 1, 0, 0, 31, 2, 1), seed++); // p in blocks: the row added once
+    }
+
     @Test
     void kZeroWritesZerosOrLeavesC() {
         for (boolean accumulate : new boolean[] {false, true}) {
