@@ -12,8 +12,8 @@ import jdk.incubator.vector.VectorSpecies;
  * the machine has 32 vector registers, 4 rows by 2 vectors (8 accumulators) where it has 16. For
  * each p the tile's vectors of row p of B are loaded once and each A(i,p) is broadcast and fused
  * into them ({@code fma}). The columns past the last whole vector are one vector whose lanes past n
- * are computed and dropped; rows past the last group of 4 go one at a time. Nothing is allocated
- * on the way: C2 keeps the vectors in registers.
+ * are computed and dropped; rows past the last group of 4 go one at a time. No vector is boxed
+ * on the way: C2 keeps them in registers.
  *
  * <p>For cache, p goes in blocks of {@link #KC} and each block's panel of B for a tile's columns
  * (KC x 64 floats, 32 KB) is copied to a contiguous buffer (one per thread), where it stays in L1
@@ -52,7 +52,8 @@ final class Gemm {
 
     /**
      * C(i,j) = row[rowOff + j] + sum over p &lt; k of A(i,p) * B(p,j): {@link #gemm} with a row (a
-     * bias) added to every row of C as its tiles are stored, so C is written once and never read.
+     * bias) added to every row of C as its tiles are stored, instead of copied into C first (C is
+     * read back only where k spans more than one block of {@link #KC}).
      */
     static void gemmPlusRow(int m, int n, int k, float[] a, int aOff, int aRow, int aCol,
                             float[] b, int bOff, int ldb, float[] row, int rowOff, float[] c, int cOff, int ldc) {

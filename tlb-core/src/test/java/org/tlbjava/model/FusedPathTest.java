@@ -26,7 +26,8 @@ import org.tlbjava.config.RunConfig;
  * and every parameter's gradient within 1e-4 of its largest entry, or of 1e-3 of the largest
  * gradient of all where that is larger: the key biases' gradients are zero but for rounding (a
  * shift of every key leaves the softmax unchanged), as {@code PlainPathTest} notes. Small networks whose widths (40, 24) and batch (5) are not multiples of any vector
- * width, so every kernel's tail runs.
+ * width, so every kernel's tail runs, and one at the reference's widths (64), where the
+ * four-vector paths run.
  */
 class FusedPathTest {
     static final double LOGIT_TOLERANCE = 1e-4;
@@ -61,7 +62,9 @@ class FusedPathTest {
                 small(),
                 small("ffn_drop=0", "attn_drop=0", "num_heads=2"),
                 small("variant=paper", "stem=conv", "learned_state=true", "num_heads=2", "state_tokens=5"),
-                small("variant=paper", "ffn_drop=0", "attn_drop=0", "readout=last_chunk"));
+                small("variant=paper", "ffn_drop=0", "attn_drop=0", "readout=last_chunk"),
+                // the reference widths: the kernels' four-vector paths (64 = 4 x 16 lanes)
+                small("embed_dim=64", "key_dim=64"));
     }
 
     private NDArray images(int batch, int size) {
@@ -70,7 +73,7 @@ class FusedPathTest {
     }
 
     @ParameterizedTest(name = "variant {0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @ValueSource(ints = {0, 1, 2, 3, 4})
     void logitsMatchTheEagerPath(int variant) {
         RunConfig c = variants().get(variant);
         NDArray x = images(5, c.model().imageSize());
@@ -82,7 +85,7 @@ class FusedPathTest {
     }
 
     @ParameterizedTest(name = "variant {0}")
-    @ValueSource(ints = {0, 1, 2, 3})
+    @ValueSource(ints = {0, 1, 2, 3, 4})
     void gradientsMatchTheEagerPath(int variant) {
         RunConfig c = variants().get(variant);
         NDArray x = images(5, c.model().imageSize());

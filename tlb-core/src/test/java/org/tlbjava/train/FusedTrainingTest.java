@@ -30,7 +30,7 @@ class FusedTrainingTest {
 
     private static Batch randomBatch(int size, long seed) {
         SplittableRandom random = new SplittableRandom(seed);
-        float[] images = new float[size * 3 * 32 * 32];
+        float[] images = new float[size * 3 * 16 * 16]; // at image_size, as BatchLoader gives them
         for (int i = 0; i < images.length; i++) {
             images[i] = (float) random.nextDouble();
         }
