@@ -67,7 +67,7 @@ final class Dense extends Module {
 
     /** Fused path: dW += dyᵀ x, db += Σ dy, and dx = dy W. */
     void fusedBackward(FusedPass p, float[] x, float[] dy, int rows, float[] dx) {
-        affineBackward(x, dy, rows, in, out, p.value(weight), p.gradient(weight), p.gradient(bias), dx, false);
+        affineBackward(x, dy, rows, in, out, p.value(weight), p.gradient(weight), p.gradient(bias), dx);
     }
 
     /** y[rows, out] = x[rows, in] Wᵀ + b, with W given as Wᵀ [in, out]. */
@@ -75,11 +75,11 @@ final class Dense extends Module {
         Gemm.gemmPlusRow(rows, out, in, x, 0, in, 1, weightT, 0, out, bias, 0, y, 0, out);
     }
 
-    /** The gradients through {@link #affine}: dW += dyᵀ x, db += Σ dy, and dx = dy W (added to dx when {@code accumulate}). */
+    /** The gradients through {@link #affine}: dW += dyᵀ x, db += Σ dy, and dx = dy W (written, not added). */
     static void affineBackward(float[] x, float[] dy, int rows, int in, int out, float[] weight, float[] dWeight,
-            float[] dBias, float[] dx, boolean accumulate) {
+            float[] dBias, float[] dx) {
         Gemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, dWeight, 0, in, true);
         FusedMath.addColumnSums(dy, rows, out, dBias);
-        Gemm.gemm(rows, in, out, dy, 0, out, 1, weight, 0, in, dx, 0, in, accumulate);
+        Gemm.gemm(rows, in, out, dy, 0, out, 1, weight, 0, in, dx, 0, in, false);
     }
 }

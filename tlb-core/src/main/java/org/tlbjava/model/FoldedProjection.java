@@ -65,7 +65,7 @@ final class FoldedProjection {
 
     /** Sums dW' += dyᵀ x̂ and db' += Σ dy, and writes dy W' to {@code dxhat}. */
     void backward(float[] xhat, float[] dy, int rows, float[] dxhat) {
-        Dense.affineBackward(xhat, dy, rows, in, out, weight, dWeight, dBias, dxhat, false);
+        Dense.affineBackward(xhat, dy, rows, in, out, weight, dWeight, dBias, dxhat);
     }
 
     /**

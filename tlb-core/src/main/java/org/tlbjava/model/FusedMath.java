@@ -321,11 +321,7 @@ final class FusedMath {
         }
         for (int r = 0; r < rows; r++) {
             int o = r * n;
-            float sum = 0;
-            for (int j = 0; j < n; j++) {
-                sum += x[o + j];
-            }
-            float inv = 1 / sum;
+            float inv = 1 / sum(x, o, n);
             for (int j = 0; j < n; j++) {
                 x[o + j] *= inv;
             }
