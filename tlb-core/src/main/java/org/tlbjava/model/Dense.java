@@ -75,11 +75,16 @@ final class Dense extends Module {
         Gemm.gemmPlusRow(rows, out, in, x, 0, in, 1, weightT, 0, out, bias, 0, y, 0, out);
     }
 
-    /** The gradients through {@link #affine}: dW += dyᵀ x, db += Σ dy, and dx = dy W (written, not added). */
+    /**
+     * The gradients through {@link #affine}: dW += dyᵀ x, db += Σ dy, and dx = dy W (written, not
+     * added), unless {@code dx} is null (an input that takes no gradient; {@code weight} unread).
+     */
     static void affineBackward(float[] x, float[] dy, int rows, int in, int out, float[] weight, float[] dWeight,
             float[] dBias, float[] dx) {
         Gemm.gemm(out, in, rows, dy, 0, 1, out, x, 0, in, dWeight, 0, in, true);
         FusedMath.addColumnSums(dy, rows, out, dBias);
-        Gemm.gemm(rows, in, out, dy, 0, out, 1, weight, 0, in, dx, 0, in, false);
+        if (dx != null) {
+            Gemm.gemm(rows, in, out, dy, 0, out, 1, weight, 0, in, dx, 0, in, false);
+        }
     }
 }

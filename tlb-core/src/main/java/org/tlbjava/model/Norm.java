@@ -33,6 +33,34 @@ final class Norm extends Module {
         return LayerNorm.layerNorm(x, normalized, pass.value(gamma), pass.value(beta), EPSILON).singletonOrThrow();
     }
 
+    /** Fused path: y = γ x̂ + β for each standardized row. */
+    void fusedForward(FusedPass p, FusedMath.Standardized s, float[] y) {
+        float[] g = p.value(gamma);
+        float[] b = p.value(beta);
+        float[] xhat = s.xhat();
+        for (int r = 0; r < s.rows(); r++) {
+            int o = r * dim;
+            for (int i = 0; i < dim; i++) {
+                y[o + i] = g[i] * xhat[o + i] + b[i];
+            }
+        }
+    }
+
+    /** Fused path: dγ += Σ dy x̂, dβ += Σ dy, and dx̂ = γ dy (written). */
+    void fusedBackward(FusedPass p, FusedMath.Standardized s, float[] dy, float[] dxhat) {
+        float[] g = p.value(gamma);
+        float[] dg = p.gradient(gamma);
+        float[] xhat = s.xhat();
+        for (int r = 0; r < s.rows(); r++) {
+            int o = r * dim;
+            for (int i = 0; i < dim; i++) {
+                dg[i] += dy[o + i] * xhat[o + i];
+                dxhat[o + i] = g[i] * dy[o + i];
+            }
+        }
+        FusedMath.addColumnSums(dy, s.rows(), dim, p.gradient(beta));
+    }
+
     Parameter gammaParameter() {
         return gamma;
     }

@@ -1,6 +1,7 @@
 package org.tlbjava.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
@@ -31,6 +32,7 @@ final class PatchEmbedding extends Module {
     static final int CHANNEL_BLOCK = 16;
 
     private final int patch;
+    private final int imageSize;
     private final int dim;
     private final int chunks;
     private final int chunkSize;
@@ -45,6 +47,7 @@ final class PatchEmbedding extends Module {
 
     PatchEmbedding(ModelConfig c) {
         patch = c.patchSize();
+        imageSize = c.imageSize();
         dim = c.embedDim();
         chunks = c.numChunks();
         chunkSize = c.chunkSize();
@@ -97,6 +100,73 @@ final class PatchEmbedding extends Module {
         x = x.reshape(batch, dim, -1).transpose(0, 2, 1); // [batch, patches, dim], row-major patch order
         x = x.add(pass.value(positionEmbedding));
         return norm.forward(pass, x).reshape(batch, chunks, chunkSize, dim);
+    }
+
+    /**
+     * The fused path's tokens for {@code images}: the patch stem computed here in Java, the conv
+     * stem's convolutions by the engine (oneDNN's, as fast as this code's matmuls would be on
+     * their shapes), its tokens then copied out.
+     */
+    FusedTokens fusedForward(FusedPass p, Pass pass, NDArray images) {
+        int batch = Math.toIntExact(images.getShape().get(0));
+        if (stem.length > 0) {
+            NDArray tokens = forward(pass, images);
+            return new FusedTokens(tokens.toFloatArray(), batch, null, null, tokens);
+        }
+        int grid = imageSize / patch;
+        int patches = grid * grid;
+        int k = 3 * patch * patch;
+        int rows = batch * patches;
+        float[] pixels = images.toFloatArray();
+        // Each patch as a row of the convolution's inputs in the kernel's (channel, y, x) order:
+        // the strided convolution is then one matmul.
+        float[] rowsIn = p.take(rows * k);
+        for (int b = 0; b < batch; b++) {
+            for (int gy = 0; gy < grid; gy++) {
+                for (int gx = 0; gx < grid; gx++) {
+                    int row = (b * patches + gy * grid + gx) * k;
+                    for (int ch = 0; ch < 3; ch++) {
+                        for (int ky = 0; ky < patch; ky++) {
+                            System.arraycopy(pixels, ((b * 3 + ch) * imageSize + gy * patch + ky) * imageSize + gx * patch,
+                                    rowsIn, row + (ch * patch + ky) * patch, patch);
+                        }
+                    }
+                }
+            }
+        }
+        float[] x = p.take(rows * dim);
+        Dense.affine(rowsIn, rows, k, dim, p.transposed(kernel, dim, k), p.value(bias), x);
+        float[] position = p.value(positionEmbedding);
+        for (int b = 0; b < batch; b++) {
+            FusedMath.axpy(1f, position, 0, x, b * patches * dim, patches * dim);
+        }
+        FusedMath.Standardized s = p.standardize(x, rows, dim);
+        float[] tokens = p.take(rows * dim);
+        norm.fusedForward(p, s, tokens);
+        return new FusedTokens(tokens, batch, rowsIn, s, null);
+    }
+
+    /**
+     * Tokens [batch, chunks, chunk_size, dim] as the fused cell reads them, and what the backward
+     * pass needs: the patch stem's input rows and standardized tokens, or the engine's tokens.
+     */
+    record FusedTokens(float[] tokens, int batch, float[] rowsIn, FusedMath.Standardized standardized, NDArray engineTokens) {}
+
+    /** The fused path's backward pass from the tokens' gradient into the stem's weights (the images take none). */
+    void fusedBackward(FusedPass p, FusedTokens t, float[] dTokens, NDManager manager) {
+        if (t.engineTokens() != null) {
+            FusedPass.backward(t.engineTokens(), dTokens, manager);
+            return;
+        }
+        int rows = t.standardized().rows();
+        int n = rows * dim;
+        float[] dxhat = p.take(n);
+        norm.fusedBackward(p, t.standardized(), dTokens, dxhat);
+        float[] dx = p.zeros(n);
+        FusedMath.standardizeBackward(t.standardized(), dxhat, dx);
+        FusedMath.addColumnSums(dx, t.batch(), n / t.batch(), p.gradient(positionEmbedding));
+        int k = 3 * patch * patch;
+        Dense.affineBackward(t.rowsIn(), dx, rows, k, dim, null, p.gradient(kernel), p.gradient(bias), null);
     }
 
     /** A kernel [out, in, k, k] with zero output and input channels appended up to {@code out} and {@code in}. */

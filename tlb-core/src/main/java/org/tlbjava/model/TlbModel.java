@@ -107,12 +107,12 @@ public final class TlbModel extends Module {
      */
     public NDArray forward(ParameterStore ps, NDArray images, boolean training, List<NDArray> bottleneckAttention) {
         Pass pass = new Pass(this, ps, training, images.getManager(), shape.embedDim());
-        NDArray chunks = patchLayer.forward(pass, images);
         if (fused() && bottleneckAttention == null) {
             FusedPass fusedPass = new FusedPass(pass, dropout, null);
-            FusedRecurrence.Tape tape = fusedCell(fusedPass, chunks);
-            return readout(pass, readIn(chunks.getManager(), tape, false));
+            FusedRecurrence.Tape tape = fusedCell(fusedPass, patchLayer.fusedForward(fusedPass, pass, images));
+            return readout(pass, readIn(images.getManager(), tape, false));
         }
+        NDArray chunks = patchLayer.forward(pass, images);
         NDArray state = cell.initialState(pass, chunks);
         NDArray fast = null;
         // One split, not a select per chunk: each select's backward pass writes a zero-filled
@@ -150,8 +150,9 @@ public final class TlbModel extends Module {
 
     /**
      * A training pass: logits, the loss {@code lossOf} gives them, and that loss's gradient added
-     * to the parameters' gradients. On the fused path the engine runs the stem, the readout, the
-     * head and the loss with their backward passes, and the recurrent cell's run in Java between.
+     * to the parameters' gradients. On the fused path the recurrent cell and the patch stem run in
+     * Java; the engine runs the conv stem, the readout, the head and the loss with their backward
+     * passes.
      */
     public Trained train(ParameterStore ps, NDArray images, UnaryOperator<NDArray> lossOf) {
         if (!fused()) {
@@ -162,20 +163,20 @@ public final class TlbModel extends Module {
         }
         NDManager manager = images.getManager();
         Pass pass = new Pass(this, ps, true, manager, shape.embedDim());
-        NDArray chunks = patchLayer.forward(pass, images);
         FusedPass fusedPass = new FusedPass(pass, dropout, workspace);
-        FusedRecurrence.Tape tape = fusedCell(fusedPass, chunks);
+        PatchEmbedding.FusedTokens tokens = patchLayer.fusedForward(fusedPass, pass, images);
+        FusedRecurrence.Tape tape = fusedCell(fusedPass, tokens);
         NDArray read = readIn(manager, tape, true);
         NDArray logits = readout(pass, read);
         NDArray loss = lossOf.apply(logits);
         backward(loss);
         float[] dRead = read.getGradient().toFloatArray();
         int batch = tape.batch();
-        float[] dChunks = fusedPass.zeros(Math.toIntExact(chunks.size()));
+        float[] dTokens = fusedPass.zeros(batch * shape.numPatches() * shape.embedDim());
         float[] dInitial = cell.fused().backward(fusedPass, tape, shape.stateReadout() ? null : dRead,
-                shape.stateReadout() ? dRead : null, dChunks);
+                shape.stateReadout() ? dRead : null, dTokens);
         cell.fusedInitialStateBackward(fusedPass, dInitial, batch);
-        FusedPass.backward(chunks, dChunks, manager);
+        patchLayer.fusedBackward(fusedPass, tokens, dTokens, manager);
         fusedPass.addGradientsToEngine(manager);
         return new Trained(logits, loss);
     }
@@ -190,9 +191,9 @@ public final class TlbModel extends Module {
         return Kernels.choose(config).fused();
     }
 
-    private FusedRecurrence.Tape fusedCell(FusedPass fusedPass, NDArray chunks) {
-        int batch = Math.toIntExact(chunks.getShape().get(0));
-        return cell.fused().forward(fusedPass, chunks.toFloatArray(), cell.fusedInitialState(fusedPass, batch), batch);
+    private FusedRecurrence.Tape fusedCell(FusedPass fusedPass, PatchEmbedding.FusedTokens tokens) {
+        return cell.fused().forward(fusedPass, tokens.tokens(), cell.fusedInitialState(fusedPass, tokens.batch()),
+                tokens.batch());
     }
 
     /** What the head reads of the fused cell's output, as the engine's array; a gradient is kept for it when {@code training}. */
